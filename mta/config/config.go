@@ -1,0 +1,287 @@
+// Package config loads smtpd.yaml, the MTA's main configuration: inbound
+// listeners, the spool directory, the DNS resolver, transports with their
+// source IPs, next hop and retry schedule, hook script paths and the
+// control API listener.
+//
+// Key names follow Halon's smtpd.yaml where Halon has one (servers,
+// listeners, spool, resolver, transportgroups with retry and dsn,
+// transports with connection and session, scripting.hooks, api). Every
+// error names the file, line, column and key path, for example
+//
+//	smtpd.yaml:14:20: transportgroups[0].retry.intervals: invalid duration "5x": ...
+//
+// Keys that are absent take the defaults documented on each type, so an
+// empty file is a working configuration: one listener on 127.0.0.1:2525,
+// delivery by MX lookup, a spool directory "spool" under the working
+// directory.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the name of the main configuration file in a configuration
+// directory.
+const FileName = "smtpd.yaml"
+
+// PolicyFileName is the queue policy file that sits beside FileName.
+const PolicyFileName = "smtpd-policy.yaml"
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Config is one loaded smtpd.yaml with defaults applied.
+type Config struct {
+	// File is the path the configuration came from; "(embedded)/smtpd.yaml"
+	// when the directory has no smtpd.yaml.
+	File string
+	// Dir is the configuration directory. Relative script and policy paths
+	// are resolved against it.
+	Dir string
+
+	Servers    []Server
+	Spool      Spool
+	Resolver   Resolver
+	Queues     Queues
+	Transports []*Transport // in file order; the first is the default
+	Scripting  Scripting
+	API        API
+	// PolicyFile is the queue policy file, "" when there is none.
+	PolicyFile string
+}
+
+// Server is one inbound SMTP server with its listeners.
+type Server struct {
+	ID        string
+	Hostname  string // greeting and EHLO name; default the host name
+	Listeners []Listener
+	// Transport is the transport id given to accepted mail; default the
+	// first transport.
+	Transport string
+	// MaxConnections caps simultaneous inbound sessions (default 1000).
+	MaxConnections int
+	// MaxMessageSize is the largest accepted message in bytes (default
+	// 25 MiB).
+	MaxMessageSize int64
+	// MaxRecipients caps RCPT TO per transaction (default 1000).
+	MaxRecipients int
+	ReadTimeout   time.Duration // default 5m
+	WriteTimeout  time.Duration // default 5m
+}
+
+// Listener is one address the server accepts connections on.
+type Listener struct {
+	Address string // IP address; default 127.0.0.1
+	Port    int    // default 2525
+}
+
+// HostPort returns the listener address in net.Dial form.
+func (l Listener) HostPort() string {
+	return net.JoinHostPort(l.Address, strconv.Itoa(l.Port))
+}
+
+// Spool is the durable message store.
+type Spool struct {
+	// Path is the spool directory; default "spool", relative to the
+	// working directory.
+	Path string
+	// Fsync makes a message durable before 250 is sent (default true).
+	// Turning it off trades crash safety for speed.
+	Fsync bool
+}
+
+// Resolver is the DNS resolver used for MX and address lookups.
+type Resolver struct {
+	// Address is the server's host:port; "" uses the first nameserver of
+	// /etc/resolv.conf.
+	Address string
+	Timeout time.Duration // per query, default 5s
+	// CacheSize is the maximum number of cached answers (default 10000).
+	CacheSize int
+}
+
+// Queues holds settings of the outbound queue as a whole.
+type Queues struct {
+	// Concurrency caps delivery attempts in flight over all sub-queues
+	// (default 25000). Queue policies limit each sub-queue below that.
+	Concurrency int
+}
+
+// Transport says how entries with its id are delivered and retried.
+type Transport struct {
+	ID    string
+	Group string // id of the transport group it was declared in
+
+	// SourceIPs are the local addresses to connect from, tried in order
+	// for the queue policy's localip field. Empty means the system picks.
+	SourceIPs []SourceIP
+	// Server, when set, is a fixed next hop (IP address or host name)
+	// used instead of MX lookup; Port is its port (default 25).
+	Server string
+	Port   int
+
+	HELO string // default the host name
+	// TLS is disabled, optional (STARTTLS when offered, the default) or
+	// require.
+	TLS string
+
+	ConnectTimeout time.Duration // default 30s
+	// CommandTimeout applies to each command reply, DataTimeout to the
+	// reply after the message data (defaults 5m and 10m).
+	CommandTimeout time.Duration
+	DataTimeout    time.Duration
+	// MaxMessagesPerConnection caps how many messages one connection
+	// carries before it is closed (default 1000).
+	MaxMessagesPerConnection int
+
+	Retry Retry
+	// OnExpire is what happens past the retry count or maximum age:
+	// "bounce" (a DSN to the sender, the default) or "delete".
+	OnExpire string
+	// DSNTransport is the transport id of generated DSNs (default this
+	// transport).
+	DSNTransport string
+}
+
+// SourceIP is one local address a transport may connect from.
+type SourceIP struct {
+	ID      string // default the address
+	Address string
+	HELO    string // default the transport's HELO
+}
+
+// Retry is a transport's retry policy.
+type Retry struct {
+	// Intervals is the delay after each failed attempt (default
+	// "1m, 5m*2, 15m*2, 30m*2, 1h").
+	Intervals Schedule
+	// Count is the maximum number of attempts (default 30).
+	Count int
+	// MaxAge is the longest an entry stays queued, counted from when it was
+	// queued (default 5 days).
+	MaxAge time.Duration
+	// Jitter spreads each scheduled delay uniformly by up to this fraction
+	// either way (default 0.1), so entries deferred together come back at
+	// different times. Delays set by a hook are not spread.
+	Jitter float64
+}
+
+// Scripting holds the hook scripts, as absolute paths ("" when unset).
+type Scripting struct {
+	PreDelivery  string
+	PostDelivery string
+}
+
+// API is the HTTP control API listener.
+type API struct {
+	Address   string // host:port; "" disables the API
+	Token     string // bearer token
+	TokenFile string // file holding the token, read at load
+}
+
+// Transport returns the transport with the given id, or nil.
+func (c *Config) Transport(id string) *Transport {
+	for _, t := range c.Transports {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// DefaultTransport returns the first transport.
+func (c *Config) DefaultTransport() *Transport {
+	return c.Transports[0]
+}
+
+// Load reads dir/smtpd.yaml, or the embedded defaults when the directory
+// has no such file, and notes dir/smtpd-policy.yaml when it exists.
+// The error is an ErrorList when the file is invalid.
+func Load(dir string) (*Config, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("configuration directory: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("configuration directory %s: not a directory", dir)
+	}
+
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		path, data = "(embedded)/"+FileName, defaultYAML
+	case err != nil:
+		return nil, err
+	}
+
+	cfg, err := Parse(path, data, dir)
+	if err != nil {
+		return nil, err
+	}
+	if policy := filepath.Join(dir, PolicyFileName); fileExists(policy) {
+		cfg.PolicyFile = policy
+	}
+	return cfg, nil
+}
+
+// Parse decodes smtpd.yaml content. name is used in error positions and
+// dir resolves relative script paths.
+func Parse(name string, data []byte, dir string) (*Config, error) {
+	d := &decoder{file: name}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, ErrorList{yamlError(name, err)}
+	}
+
+	cfg := &Config{File: name, Dir: dir}
+	var doc *yaml.Node
+	if len(root.Content) > 0 {
+		doc = root.Content[0]
+	}
+	var raw rawConfig
+	raw.decode(d, doc)
+	if len(d.errs) == 0 {
+		raw.build(d, cfg)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	return cfg, nil
+}
+
+// yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
+// positioned Error.
+func yamlError(name string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	e := &Error{File: name, Msg: msg}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(num); err == nil {
+				e.Line, e.Msg = line, tail
+			}
+		}
+	}
+	return e
+}
+
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir()
+}
+
+func validIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}

@@ -23,9 +23,9 @@ const rateSweepMin = 256
 // use and atomic per (namespace, entry).
 //
 // Each counter keeps the time of every accepted event inside its window,
-// so the limit is exact: with a limit of 10 per 60 s the eleventh event
-// inside any 60-second window is refused, and a slot frees up the moment
-// the oldest event is more than 60 s old. Memory per counter is therefore
+// so the limit is exact. With a limit of 10 per 60 s, the eleventh event
+// inside any 60-second window is rejected. A slot frees up the moment the
+// oldest event is more than 60 s old. Memory per counter is therefore
 // bounded by the largest limit used with it.
 type RateStore struct {
 	seed   maphash.Seed

@@ -36,9 +36,8 @@ func TestRateExactAtLimit(t *testing.T) {
 		t.Fatalf("count = %d, want 10", got)
 	}
 
-	// The first event was at 0 s; at exactly 60 s it is still in the window
-	// (now - 60 s, now] only when it is newer than now - 60 s, so at 60 s it
-	// has just left.
+	// The window is (now - 60 s, now]. The first event, at 0 s, is still
+	// inside at 59 s and has just left at 60 s.
 	clock.set(time.Hour + 59*time.Second)
 	if s.Take("ns", "k", 10, time.Minute) {
 		t.Fatal("event at 59 s accepted while 10 events are in the window")
@@ -160,7 +159,7 @@ func TestRateCompactionKeepsOrder(t *testing.T) {
 	if accepted != 2500 {
 		t.Fatalf("accepted = %d, want 2500", accepted)
 	}
-	// Events were accepted at 49.00 s to 49.49 s; at 50.00 s the one at
+	// Events were accepted from 49.00 s to 49.49 s. At 50.00 s the one at
 	// 49.00 s has just left the window (49.00 s, 50.00 s].
 	if n := s.Count("compact", "k", time.Second); n != 49 {
 		t.Fatalf("count = %d, want 49", n)

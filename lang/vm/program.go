@@ -1,0 +1,104 @@
+package vm
+
+import (
+	"context"
+	"io"
+	"sync"
+)
+
+// Limits bound one run. A zero field means the default.
+type Limits struct {
+	// MaxInstructions per run (default 100,000,000). Exceeding it ends the
+	// run with the uncatchable error "instruction limit exceeded".
+	MaxInstructions int64
+	// MaxCallDepth is the deepest HSL call nesting (default 256); exceeding
+	// it raises the catchable error "maximum call depth 256 exceeded".
+	MaxCallDepth int
+	// MaxMemory in bytes (default 256 MiB) for one string or array built
+	// by the run; exceeding it raises "memory limit exceeded".
+	MaxMemory int64
+}
+
+// Default limits.
+const (
+	DefaultMaxInstructions = 100_000_000
+	DefaultMaxCallDepth    = 256
+	DefaultMaxMemory       = 256 << 20
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxInstructions <= 0 {
+		l.MaxInstructions = DefaultMaxInstructions
+	}
+	if l.MaxCallDepth <= 0 {
+		l.MaxCallDepth = DefaultMaxCallDepth
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = DefaultMaxMemory
+	}
+	return l
+}
+
+// Program is a compiled script: the main file with its includes and the
+// modules it imports. It is immutable and safe to run from many goroutines
+// at once; each Run takes its own state from a pool.
+type Program struct {
+	main    *Module
+	modules []*Module // in run order: dependencies first, main last
+	limits  Limits
+	pool    sync.Pool
+}
+
+// Module is one compiled file with its own global scope: the main script
+// or an imported module.
+type Module struct {
+	Name    string   // resolved file name
+	Init    *Proto   // top-level code
+	Globals []string // global variable names by slot
+	index   int      // position in Program.modules
+	// consts are the initial values of globals, such as data imports
+	// (none for ordinary variables, which start unset).
+	consts   []Value
+	hasConst []bool
+	readOnly []bool
+	classes  []*Class // classes whose static variables the run copies
+}
+
+// RunOptions are the per-run inputs of Program.Run.
+type RunOptions struct {
+	// Out receives echo output: the display form and a newline per echo.
+	// nil discards it.
+	Out io.Writer
+	// Globals sets predefined variables of the main script by name
+	// (without `$`); the names must have been declared when compiling.
+	Globals map[string]Value
+	// Host is an opaque value for host functions (Call.Host), such as the
+	// queue interface of a hook.
+	Host any
+	// Limits overrides the program's limits when a field is non-zero.
+	Limits Limits
+}
+
+// Limits returns the limits the program was compiled with.
+func (p *Program) Limits() Limits { return p.limits }
+
+// GlobalNames returns the main script's global variable names.
+func (p *Program) GlobalNames() []string { return p.main.Globals }
+
+// Run executes the program once. ctx cancels the run (an uncatchable
+// script error). The error is nil on success, when the script returns at
+// top level, and when a builtin ends the run with ErrHalt; otherwise it is
+// an *Error with the position and HSL call stack.
+func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	th, _ := p.pool.Get().(*thread)
+	if th == nil {
+		th = newThread(p)
+	}
+	err := th.run(ctx, opts)
+	th.reset()
+	p.pool.Put(th)
+	return err
+}

@@ -1,0 +1,238 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/mail"
+	"strings"
+)
+
+// isAtext reports whether c may appear unquoted in an RFC 5322 atom. Bytes
+// of 0x80 and above are allowed so that SMTPUTF8 addresses parse.
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c >= 0x80:
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// isDotAtom reports whether s is a valid RFC 5322 dot-atom: atoms joined by
+// single dots, with no dot at either end.
+func isDotAtom(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, atom := range strings.Split(s, ".") {
+		if atom == "" {
+			return false
+		}
+		for i := 0; i < len(atom); i++ {
+			if !isAtext(atom[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isDomainChar reports whether c may appear in the domain of an envelope
+// address outside an address literal.
+func isDomainChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c >= 0x80
+}
+
+// parseEnvelopeAddress splits an envelope address at its last '@' outside
+// quotes. The local part is returned with quotes and backslash escapes
+// removed. An address without '@' has an empty domain.
+func parseEnvelopeAddress(address string) (localpart, domain string, err error) {
+	if address == "" {
+		return "", "", errors.New("empty address")
+	}
+
+	// Find the last '@' that is not inside a quoted string.
+	at := -1
+	quoted := false
+	for i := 0; i < len(address); i++ {
+		switch c := address[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == '@':
+			at = i
+		}
+	}
+	if quoted {
+		return "", "", errors.New("unbalanced quotes")
+	}
+
+	local := address
+	if at >= 0 {
+		local, domain = address[:at], address[at+1:]
+	}
+
+	localpart, err = unquoteLocalpart(local)
+	if err != nil {
+		return "", "", err
+	}
+	if err := checkEnvelopeDomain(domain); err != nil {
+		return "", "", err
+	}
+	return localpart, domain, nil
+}
+
+// unquoteLocalpart checks a local part made of atoms, dots and quoted
+// strings, and returns it with the quoting removed.
+func unquoteLocalpart(local string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		switch {
+		case c == '"':
+			for i++; i < len(local) && local[i] != '"'; i++ {
+				if local[i] == '\\' {
+					i++
+					if i == len(local) {
+						return "", errors.New("unbalanced quotes")
+					}
+				}
+				if local[i] == '\r' || local[i] == '\n' || local[i] == 0 {
+					return "", fmt.Errorf("invalid character %q in local part", local[i])
+				}
+				b.WriteByte(local[i])
+			}
+		case c == '.' || isAtext(c):
+			b.WriteByte(c)
+		default:
+			return "", fmt.Errorf("invalid character %q in local part", c)
+		}
+	}
+	return b.String(), nil
+}
+
+// checkEnvelopeDomain accepts an empty domain, a host name, or an address
+// literal in brackets.
+func checkEnvelopeDomain(domain string) error {
+	if strings.HasPrefix(domain, "[") {
+		if !strings.HasSuffix(domain, "]") || strings.ContainsAny(domain[1:len(domain)-1], "[]\\ \t\r\n") {
+			return fmt.Errorf("invalid address literal %q", domain)
+		}
+		return nil
+	}
+	for i := 0; i < len(domain); i++ {
+		if !isDomainChar(domain[i]) {
+			return fmt.Errorf("invalid character %q in domain", domain[i])
+		}
+	}
+	return nil
+}
+
+// escapeLocalpart returns localpart unchanged when it is a dot-atom, and
+// otherwise quoted with '"' and '\' escaped.
+func escapeLocalpart(localpart string) string {
+	if isDotAtom(localpart) {
+		return localpart
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(localpart); i++ {
+		if c := localpart[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(localpart[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// headerFieldValue strips "Name:" from a whole header field.
+func headerFieldValue(field string) (string, error) {
+	_, value, ok := strings.Cut(field, ":")
+	if !ok {
+		return "", errors.New("header field has no colon")
+	}
+	return value, nil
+}
+
+// headerWordDecoder decodes RFC 2047 encoded words. Charsets other than
+// UTF-8, US-ASCII and ISO-8859-1 are left encoded.
+var headerWordDecoder = &mime.WordDecoder{}
+
+// extractAddressList parses an RFC 5322 address list, with display names,
+// groups and comments, into its mailboxes in order. Encoded words in
+// display names are decoded.
+func extractAddressList(value string) ([]*mail.Address, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, nil
+	}
+	parser := mail.AddressParser{WordDecoder: headerWordDecoder}
+	return parser.ParseList(value)
+}
+
+// compileAddress renders one mailbox for a header: the bare address
+// without a name, else the name (quoted when needed, encoded when not
+// ASCII) followed by the address in angle brackets.
+func compileAddress(name, address string) string {
+	if name == "" {
+		return address
+	}
+	return (&mail.Address{Name: name, Address: address}).String()
+}
+
+// dkimTag is one tag=value pair of a DKIM-Signature header.
+type dkimTag struct {
+	name, value string
+}
+
+// decodeDKIMTags parses a DKIM tag list (RFC 6376 section 3.2). Tag names
+// and values are trimmed of surrounding whitespace; a duplicate tag or a
+// tag without '=' is an error. A final ';' is allowed.
+func decodeDKIMTags(value string) ([]dkimTag, error) {
+	var tags []dkimTag
+	seen := map[string]bool{}
+
+	specs := strings.Split(value, ";")
+	for i, spec := range specs {
+		if strings.TrimSpace(spec) == "" {
+			if i == len(specs)-1 {
+				break
+			}
+			return nil, errors.New("empty tag")
+		}
+
+		name, val, ok := strings.Cut(spec, "=")
+		if !ok {
+			return nil, fmt.Errorf("tag %q has no value", strings.TrimSpace(spec))
+		}
+		name = strings.TrimSpace(name)
+		if !isDKIMTagName(name) {
+			return nil, fmt.Errorf("invalid tag name %q", name)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("duplicate tag %q", name)
+		}
+		seen[name] = true
+		tags = append(tags, dkimTag{name, strings.Trim(val, " \t\r\n")})
+	}
+	return tags, nil
+}
+
+// isDKIMTagName checks the tag-name rule: ALPHA followed by ALPHA, DIGIT
+// or '_'.
+func isDKIMTagName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alpha := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if i == 0 && !alpha || !alpha && c != '_' && !('0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,242 @@
+package policy
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+)
+
+// shardCount splits the sub-queue map over independent locks. A power of
+// two, so the shard index is a mask of the key hash.
+const shardCount = 256
+
+type shard struct {
+	mu sync.RWMutex
+	m  map[string]*SubQueue
+
+	// Pad to a cache line of its own so neighbouring locks do not contend
+	// through false sharing.
+	_ [32]byte
+}
+
+// SubQueue is the state of one key of one policy: attempts in flight, the
+// recent pickup times for the rate limit and the last connection start.
+// A pointer stays valid after the sub-queue is swept; it then reads as
+// idle.
+type SubQueue struct {
+	mu sync.Mutex
+
+	key    string  // interned key bytes, see keyPrefix
+	policy *Policy // the policy the key was created for, for display
+	seq    uint64  // creation order; pickups lock sub-queues by seq
+	dead   bool    // removed by Sweep; pickups that find it retry
+
+	inflight    int
+	picked      uint64
+	refused     [numReasons]uint64
+	events      eventRing
+	lastConnect int64 // Unix ns of the last connection start, 0 for none
+	lastPickup  int64
+
+	// Cached limits: valid while table is the policy's current condition
+	// table and cond, when dynamic, has not expired.
+	table  *condTable
+	cond   *Condition
+	limits *Limits
+}
+
+// PolicyID returns the id of the sub-queue's policy.
+func (q *SubQueue) PolicyID() string { return q.policy.ID }
+
+// Values returns the key's field values (after rollup) in policy field
+// order.
+func (q *SubQueue) Values() []string {
+	rest := q.key[len(q.policy.keyPrefix):]
+	out := make([]string, 0, len(q.policy.Fields))
+	for len(rest) > 0 {
+		n, w := binary.Uvarint([]byte(rest[:min(len(rest), binary.MaxVarintLen64)]))
+		if w <= 0 || uint64(len(rest)-w) < n {
+			break
+		}
+		out = append(out, rest[w:w+int(n)])
+		rest = rest[w+int(n):]
+	}
+	return out
+}
+
+// Key returns the display form "<policy id>: field=value,field=value", or
+// "<policy id>: *" for a policy without fields.
+func (q *SubQueue) Key() string {
+	return displayKey(q.policy, q.Values())
+}
+
+func displayKey(p *Policy, vals []string) string {
+	if len(p.Fields) == 0 {
+		return p.ID + ": *"
+	}
+	var b strings.Builder
+	b.WriteString(p.ID)
+	b.WriteString(": ")
+	for i, f := range p.Fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(f.String())
+		b.WriteByte('=')
+		if i < len(vals) {
+			b.WriteString(vals[i])
+		}
+	}
+	return b.String()
+}
+
+// limitsFor returns the limits of the key, from the cache when it is still
+// valid, otherwise by looking the conditions up.
+func (q *SubQueue) limitsFor(ps *policyState, vals *[numFields]string, rolled *[numFields]bool, now int64) (*Condition, *Limits) {
+	if q.table == ps.table && (q.cond == nil || q.cond.expires == 0 || q.cond.expires > now) {
+		return q.cond, q.limits
+	}
+	c := ps.table.lookup(vals, rolled, now)
+	q.table, q.cond = ps.table, c
+	switch {
+	case c != nil:
+		q.limits = c.Limits
+	default:
+		q.limits = ps.p.Default
+	}
+	return q.cond, q.limits
+}
+
+// idleSince reports whether the sub-queue holds nothing a later decision
+// needs: no attempt in flight and no event inside its rate window or
+// connect interval.
+func (q *SubQueue) idle(now int64) bool {
+	if q.inflight > 0 {
+		return false
+	}
+	var keep time.Duration
+	if q.limits != nil {
+		keep = max(q.limits.Rate.Interval, q.limits.ConnectInterval)
+	}
+	return now-q.lastPickup >= int64(keep)
+}
+
+// eventRing keeps the times of a key's most recent pickups, enough to
+// decide an exact sliding-window rate limit of up to len(buf) events.
+type eventRing struct {
+	buf   []int64
+	start int
+	n     int
+}
+
+// nthNewest returns the time of the k-th most recent event (k ≥ 1).
+func (r *eventRing) nthNewest(k int) (int64, bool) {
+	if k > r.n || k < 1 {
+		return 0, false
+	}
+	return r.buf[(r.start+r.n-k)%len(r.buf)], true
+}
+
+// blocked reports whether another event at now would exceed rate, and
+// when the window frees a slot: the limit is reached when the rate.Count-th
+// most recent event lies inside (now-interval, now].
+func (r *eventRing) blocked(rate Rate, now int64) (int64, bool) {
+	t, ok := r.nthNewest(rate.Count)
+	if !ok {
+		return 0, false
+	}
+	until := t + int64(rate.Interval)
+	return until, until > now
+}
+
+// push records an event, keeping at least the newest limit events.
+func (r *eventRing) push(t int64, limit int) {
+	if r.n < len(r.buf) {
+		r.buf[(r.start+r.n)%len(r.buf)] = t
+		r.n++
+		return
+	}
+	if len(r.buf) < limit {
+		grown := make([]int64, min(max(4, 2*len(r.buf)), limit))
+		for i := 0; i < r.n; i++ {
+			grown[i] = r.buf[(r.start+i)%len(r.buf)]
+		}
+		r.buf, r.start = grown, 0
+		r.buf[r.n] = t
+		r.n++
+		return
+	}
+	if len(r.buf) == 0 {
+		return
+	}
+	r.buf[r.start] = t
+	r.start = (r.start + 1) % len(r.buf)
+}
+
+// inWindow counts the events in (now-interval, now].
+func (r *eventRing) inWindow(interval time.Duration, now int64) int {
+	count := 0
+	for k := 1; k <= r.n; k++ {
+		t, _ := r.nthNewest(k)
+		if t <= now-int64(interval) {
+			break
+		}
+		count++
+	}
+	return count
+}
+
+// lookup finds or creates the sub-queue with the key bytes in buf. It
+// allocates only when the key is new.
+func (e *Engine) lookup(p *Policy, buf []byte) *SubQueue {
+	sh := &e.shards[maphash.Bytes(e.seed, buf)&(shardCount-1)]
+	sh.mu.RLock()
+	q := sh.m[string(buf)]
+	sh.mu.RUnlock()
+	if q != nil {
+		return q
+	}
+
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if q = sh.m[string(buf)]; q != nil {
+		return q
+	}
+	q = &SubQueue{key: string(buf), policy: p, seq: e.subQueueSeq.Add(1)}
+	sh.m[q.key] = q
+	return q
+}
+
+// find returns the sub-queue with the key bytes in buf, or nil.
+func (e *Engine) find(buf []byte) *SubQueue {
+	sh := &e.shards[maphash.Bytes(e.seed, buf)&(shardCount-1)]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.m[string(buf)]
+}
+
+// buildKey appends the key of policy p for the entry to buf and stores the
+// key's values, indexed by field, in vals (rolled marks rollup values).
+// It allocates only for values that are not already in lower case.
+func buildKey(buf []byte, p *Policy, e *Entry, grouping string, vals *[numFields]string, rolled *[numFields]bool) []byte {
+	buf = append(buf, p.keyPrefix...)
+	for _, f := range p.Fields {
+		v := grouping
+		if f != Grouping {
+			v = e.Value(f)
+		}
+		v = normalizeValue(f, v)
+		r := false
+		if rs := p.rollups[f]; rs != nil {
+			if k, ok := rs.apply(v); ok {
+				v, r = k, true
+			}
+		}
+		vals[f], rolled[f] = v, r
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+		buf = append(buf, v...)
+	}
+	return buf
+}

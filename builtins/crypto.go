@@ -7,19 +7,23 @@ import (
 	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/hmac"
-	_ "crypto/md5" // registers crypto.MD5 for rsa_sign
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
-	_ "crypto/sha1" // registers crypto.SHA1 for rsa_sign
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
 	mathrand "math/rand/v2"
+	"strings"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // newSHA2 returns the SHA-2 constructor for a digest size in bits.
@@ -300,4 +304,381 @@ func randomInteger(first, last int64) int64 {
 		return int64(mathrand.Uint64())
 	}
 	return first + int64(mathrand.Uint64N(span+1))
+}
+
+func init() {
+	registerFuncs(map[string]vm.BuiltinFunc{
+		"md5":            digestBuiltin(md5.New),
+		"sha1":           digestBuiltin(sha1.New),
+		"sha2":           builtinSHA2,
+		"hmac_md5":       hmacBuiltin(md5.New),
+		"hmac_sha1":      hmacBuiltin(sha1.New),
+		"hmac_sha2":      builtinHMACSHA2,
+		"hash":           builtinHash,
+		"aes_encrypt":    aesBuiltin(aesEncrypt),
+		"aes_decrypt":    aesBuiltin(aesDecrypt),
+		"rsa_sign":       builtinRSASign,
+		"rsa_verify":     builtinRSAVerify,
+		"ed25519_sign":   builtinEd25519Sign,
+		"ed25519_verify": builtinEd25519Verify,
+		"random_bytes":   builtinRandomBytes,
+		"random_number":  builtinRandomNumber,
+		"crypt":          builtinCrypt,
+	})
+	registerAlias("rand", "random_number")
+}
+
+// digestResult encodes a digest as lowercase hex, or returns the raw bytes
+// when the options array at position i sets "binary".
+func digestResult(a libArgs, i int, sum []byte) (vm.Value, error) {
+	opts, err := a.options(i)
+	if err != nil {
+		return vm.None, err
+	}
+	binary, err := opts.boolean("binary", false)
+	if err != nil {
+		return vm.None, err
+	}
+	if binary {
+		return vm.Bytes(sum), nil
+	}
+	return vm.String(hex.EncodeToString(sum)), nil
+}
+
+func digestBuiltin(newHash func() hash.Hash) vm.BuiltinFunc {
+	return func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		if err := c.Arity(args, 1, 2); err != nil {
+			return vm.None, err
+		}
+		a := newLibArgs(c, args)
+		message, err := a.str(0, "message")
+		if err != nil {
+			return vm.None, err
+		}
+		return digestResult(a, 1, digest(newHash, message))
+	}
+}
+
+func builtinSHA2(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	message, err := a.str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	newHash, err := sha2Arg(a, 1)
+	if err != nil {
+		return vm.None, err
+	}
+	return digestResult(a, 2, digest(newHash, message))
+}
+
+func sha2Arg(a libArgs, i int) (func() hash.Hash, error) {
+	bits, err := a.integer(i, "hashsize")
+	if err != nil {
+		return nil, err
+	}
+	newHash, err := newSHA2(int(bits))
+	if err != nil {
+		return nil, a.c.Errorf("argument %d (hashsize): %v", i+1, err)
+	}
+	return newHash, nil
+}
+
+func hmacBuiltin(newHash func() hash.Hash) vm.BuiltinFunc {
+	return func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		if err := c.Arity(args, 2, 3); err != nil {
+			return vm.None, err
+		}
+		a := newLibArgs(c, args)
+		key, err := a.str(0, "key")
+		if err != nil {
+			return vm.None, err
+		}
+		message, err := a.str(1, "message")
+		if err != nil {
+			return vm.None, err
+		}
+		return digestResult(a, 2, hmacDigest(newHash, key, message))
+	}
+}
+
+func builtinHMACSHA2(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 3, 4); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	key, err := a.str(0, "key")
+	if err != nil {
+		return vm.None, err
+	}
+	message, err := a.str(1, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	newHash, err := sha2Arg(a, 2)
+	if err != nil {
+		return vm.None, err
+	}
+	return digestResult(a, 3, hmacDigest(newHash, key, message))
+}
+
+func builtinHash(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	message, err := newLibArgs(c, args).str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	return vm.Number(float64(fnv1a32(message))), nil
+}
+
+// aesBuiltin wraps aesEncrypt or aesDecrypt: (message, key, mode [,
+// options]) with options iv and padding. Bad keys, ivs or data give none.
+func aesBuiltin(crypt func(message, key []byte, opts aesOptions) ([]byte, error)) vm.BuiltinFunc {
+	return func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		if err := c.Arity(args, 3, 4); err != nil {
+			return vm.None, err
+		}
+		a := newLibArgs(c, args)
+		message, err := a.str(0, "message")
+		if err != nil {
+			return vm.None, err
+		}
+		key, err := a.str(1, "key")
+		if err != nil {
+			return vm.None, err
+		}
+		mode, err := a.str(2, "mode")
+		if err != nil {
+			return vm.None, err
+		}
+		opts, err := a.options(3)
+		if err != nil {
+			return vm.None, err
+		}
+		iv, _, err := opts.str("iv", "")
+		if err != nil {
+			return vm.None, err
+		}
+		padding, err := opts.boolean("padding", true)
+		if err != nil {
+			return vm.None, err
+		}
+
+		out, err := crypt([]byte(message), []byte(key), aesOptions{mode: strings.ToLower(mode), iv: []byte(iv), padding: padding})
+		if err != nil {
+			return vm.None, nil
+		}
+		return vm.Bytes(out), nil
+	}
+}
+
+// rsaKeyArgs reads the options shared by rsa_sign and rsa_verify.
+func rsaKeyArgs(a libArgs, i int) (rsaKeyOptions, bool, error) {
+	opts, err := a.options(i)
+	if err != nil {
+		return rsaKeyOptions{}, false, err
+	}
+	var o rsaKeyOptions
+	if o.hash, _, err = opts.str("hash", "sha256"); err != nil {
+		return o, false, err
+	}
+	if o.format, _, err = opts.str("format", ""); err != nil {
+		return o, false, err
+	}
+	if o.pem, err = opts.boolean("pem", false); err != nil {
+		return o, false, err
+	}
+	byID, err := opts.boolean("id", false)
+	return o, byID, err
+}
+
+// rsaKeyArg returns the key argument: a string of key bytes, or an
+// RSAPrivateKey resource holding a parsed key.
+func rsaKeyArg(a libArgs, i int, name string) ([]byte, any, error) {
+	if v := a.value(i); v.Kind() == vm.KindResource {
+		return nil, v.Resource().Data, nil
+	}
+	s, err := a.str(i, name)
+	return []byte(s), nil, err
+}
+
+func builtinRSASign(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	message, err := a.str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	raw, parsed, err := rsaKeyArg(a, 1, "privatekey")
+	if err != nil {
+		return vm.None, err
+	}
+	opts, byID, err := rsaKeyArgs(a, 2)
+	if err != nil {
+		return vm.None, err
+	}
+	if byID {
+		// NOTE: there is no key store for "pki:" ids yet, so keys named
+		// by id cannot be found.
+		return vm.None, nil
+	}
+
+	key, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		if key, err = parseRSAPrivateKey(raw, opts); err != nil {
+			return vm.None, nil
+		}
+	}
+	sig, err := rsaSignPKCS1([]byte(message), key, opts.hash)
+	if err != nil {
+		return vm.None, nil
+	}
+	return vm.Bytes(sig), nil
+}
+
+func builtinRSAVerify(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 3, 4); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	message, err := a.str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	signature, err := a.str(1, "signature")
+	if err != nil {
+		return vm.None, err
+	}
+	raw, err := a.str(2, "publickey")
+	if err != nil {
+		return vm.None, err
+	}
+	opts, byID, err := rsaKeyArgs(a, 3)
+	if err != nil || byID {
+		return vm.None, err
+	}
+
+	key, err := parseRSAPublicKey([]byte(raw), opts)
+	if err != nil {
+		return vm.None, nil
+	}
+	ok, err := rsaVerifyPKCS1([]byte(message), []byte(signature), key, opts.hash)
+	if err != nil {
+		return vm.None, nil
+	}
+	return vm.Bool(ok), nil
+}
+
+func builtinEd25519Sign(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 2); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	message, err := a.str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+
+	var key ed25519.PrivateKey
+	if v := a.value(1); v.Kind() == vm.KindResource {
+		k, ok := v.Resource().Data.(ed25519.PrivateKey)
+		if !ok {
+			return vm.None, a.c.ArgError(1, "privatekey", "a string or ED25519PrivateKey", v)
+		}
+		key = k
+	} else {
+		raw, err := a.str(1, "privatekey")
+		if err != nil {
+			return vm.None, err
+		}
+		if key, err = ed25519Key([]byte(raw)); err != nil {
+			return vm.None, nil
+		}
+	}
+	return vm.Bytes(ed25519.Sign(key, []byte(message))), nil
+}
+
+func builtinEd25519Verify(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 3, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	message, err := a.str(0, "message")
+	if err != nil {
+		return vm.None, err
+	}
+	signature, err := a.str(1, "signature")
+	if err != nil {
+		return vm.None, err
+	}
+	publicKey, err := a.str(2, "publickey")
+	if err != nil {
+		return vm.None, err
+	}
+	ok, err := ed25519Verify([]byte(message), []byte(signature), []byte(publicKey))
+	if err != nil {
+		return vm.None, nil
+	}
+	return vm.Bool(ok), nil
+}
+
+func builtinRandomBytes(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	n, err := newLibArgs(c, args).integer(0, "bytes")
+	if err != nil {
+		return vm.None, err
+	}
+	if n < 0 || n > maxRandomBytes {
+		return vm.None, c.Errorf("argument 1 (bytes) must be from 0 to %d, got %d", maxRandomBytes, n)
+	}
+	return vm.Bytes(secureRandomBytes(int(n))), nil
+}
+
+// builtinRandomNumber is random_number([first, last]): a float in [0, 1]
+// without arguments, else an integer in [first, last].
+func builtinRandomNumber(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if len(args) == 0 {
+		return vm.Number(mathrand.Float64()), nil
+	}
+	if len(args) != 2 {
+		return vm.None, c.Errorf("expected 0 or 2 arguments, got %d", len(args))
+	}
+	a := newLibArgs(c, args)
+	first, err := a.integer(0, "first")
+	if err != nil {
+		return vm.None, err
+	}
+	last, err := a.integer(1, "last")
+	if err != nil {
+		return vm.None, err
+	}
+	if first > last {
+		return vm.None, c.Errorf("first (%d) is greater than last (%d)", first, last)
+	}
+	return vm.Number(float64(randomInteger(first, last))), nil
+}
+
+func builtinCrypt(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 2); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	key, err := a.str(0, "key")
+	if err != nil {
+		return vm.None, err
+	}
+	salt, err := a.str(1, "salt")
+	if err != nil {
+		return vm.None, err
+	}
+	return vm.String(unixCrypt(key, salt)), nil
 }

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // inetIncludes reports whether ip lies in network, which is one address, a
@@ -115,4 +117,109 @@ func domainIncludes(subdomain, domain string) bool {
 		return !strict
 	}
 	return strings.HasSuffix(sub, "."+parent)
+}
+
+func init() {
+	registerFuncs(map[string]vm.BuiltinFunc{
+		"inet_includes":   builtinInetIncludes,
+		"inet_pton":       builtinInetPton,
+		"inet_ntop":       builtinInetNtop,
+		"inet_reverse":    builtinInetReverse,
+		"domain_includes": builtinDomainIncludes,
+	})
+	registerAlias("in_network", "inet_includes")
+	registerAlias("is_subdomain", "domain_includes")
+}
+
+func builtinInetIncludes(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 2); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	ip, err := a.str(0, "ip")
+	if err != nil {
+		return vm.None, err
+	}
+	network, err := a.str(1, "network")
+	if err != nil {
+		return vm.None, err
+	}
+	included, ok := inetIncludes(ip, network)
+	if !ok {
+		return vm.None, nil
+	}
+	return vm.Bool(included), nil
+}
+
+func builtinInetPton(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	ip, err := newLibArgs(c, args).str(0, "ip")
+	if err != nil {
+		return vm.None, err
+	}
+	raw, ok := inetPton(ip)
+	if !ok {
+		return vm.None, nil
+	}
+	return vm.Bytes(raw), nil
+}
+
+func builtinInetNtop(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	raw, err := newLibArgs(c, args).str(0, "ip")
+	if err != nil {
+		return vm.None, err
+	}
+	text, ok := inetNtop([]byte(raw))
+	if !ok {
+		return vm.None, nil
+	}
+	return vm.String(text), nil
+}
+
+func builtinInetReverse(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	ip, err := a.str(0, "ip")
+	if err != nil {
+		return vm.None, err
+	}
+	zone := ""
+	if a.has(1) {
+		if zone, err = a.str(1, "zone"); err != nil {
+			return vm.None, err
+		}
+	}
+	name, ok := inetReverse(ip, zone)
+	if !ok {
+		return vm.None, nil
+	}
+	return vm.String(name), nil
+}
+
+// builtinDomainIncludes is domain_includes(subdomain, domain [, options]);
+// no options are defined yet, so the array is only type-checked.
+func builtinDomainIncludes(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	sub, err := a.str(0, "subdomain")
+	if err != nil {
+		return vm.None, err
+	}
+	domain, err := a.str(1, "domain")
+	if err != nil {
+		return vm.None, err
+	}
+	if _, err := a.options(2); err != nil {
+		return vm.None, err
+	}
+	return vm.Bool(domainIncludes(sub, domain)), nil
 }

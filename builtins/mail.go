@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // isAtext reports whether c may appear unquoted in an RFC 5322 atom. Bytes
@@ -235,4 +237,164 @@ func isDKIMTagName(name string) bool {
 		}
 	}
 	return true
+}
+
+func init() {
+	registerFuncs(map[string]vm.BuiltinFunc{
+		"envelope_address_parse":     builtinEnvelopeAddressParse,
+		"envelope_localpart_escape":  builtinEnvelopeLocalpartEscape,
+		"header_addresslist_extract": builtinHeaderAddresslistExtract,
+		"header_addresslist_compile": builtinHeaderAddresslistCompile,
+		"header_dkim_decode":         builtinHeaderDKIMDecode,
+	})
+	registerAlias("GetAddressList", "header_addresslist_extract")
+}
+
+func builtinEnvelopeAddressParse(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	address, err := newLibArgs(c, args).str(0, "address")
+	if err != nil {
+		return vm.None, err
+	}
+	localpart, domain, err := parseEnvelopeAddress(address)
+	if err != nil {
+		return vm.None, nil
+	}
+	result := vm.NewArray(2)
+	result.SetStr("localpart", vm.String(localpart))
+	result.SetStr("domain", vm.String(domain))
+	return vm.ArrayValue(result), nil
+}
+
+func builtinEnvelopeLocalpartEscape(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	localpart, err := newLibArgs(c, args).str(0, "localpart")
+	if err != nil {
+		return vm.None, err
+	}
+	return vm.String(escapeLocalpart(localpart)), nil
+}
+
+// headerValueArgs reads (value [, options]) with the field option, which
+// says that value is a whole "Name: value" header field.
+func headerValueArgs(c *vm.Call, args []vm.Value) (string, libOptions, error) {
+	a := newLibArgs(c, args)
+	value, err := a.str(0, "value")
+	if err != nil {
+		return "", libOptions{}, err
+	}
+	opts, err := a.options(1)
+	if err != nil {
+		return "", libOptions{}, err
+	}
+	isField, err := opts.boolean("field", false)
+	if err != nil {
+		return "", libOptions{}, err
+	}
+	if isField {
+		if value, err = headerFieldValue(value); err != nil {
+			return "", opts, errNotParsed
+		}
+	}
+	return value, opts, nil
+}
+
+// errNotParsed marks input that a function reports as none.
+var errNotParsed = errors.New("input could not be parsed")
+
+func builtinHeaderAddresslistExtract(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	value, opts, err := headerValueArgs(c, args)
+	if errors.Is(err, errNotParsed) {
+		return vm.None, nil
+	}
+	if err != nil {
+		return vm.None, err
+	}
+	withNames, err := opts.boolean("name", false)
+	if err != nil {
+		return vm.None, err
+	}
+
+	list, err := extractAddressList(value)
+	if err != nil {
+		return vm.None, nil
+	}
+	result := vm.NewArray(len(list))
+	for _, addr := range list {
+		item := vm.String(addr.Address)
+		if withNames {
+			pair := vm.NewArray(2)
+			pair.SetStr("name", vm.String(addr.Name))
+			pair.SetStr("address", vm.String(addr.Address))
+			item = vm.ArrayValue(pair)
+		}
+		if err := result.Append(item); err != nil {
+			return vm.None, err
+		}
+	}
+	return vm.ArrayValue(result), nil
+}
+
+// builtinHeaderAddresslistCompile joins addresses, given as strings or as
+// ["name" => ..., "address" => ...] arrays, into a header value.
+func builtinHeaderAddresslistCompile(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	list, err := newLibArgs(c, args).array(0, "addresses")
+	if err != nil {
+		return vm.None, err
+	}
+
+	parts := make([]string, 0, list.Len())
+	for _, item := range list.All() {
+		if item.Kind() == vm.KindArray {
+			fields := nestedOptions(c, item.Array(), "address item")
+			name, _, err := fields.str("name", "")
+			if err != nil {
+				return vm.None, err
+			}
+			address, _, err := fields.str("address", "")
+			if err != nil {
+				return vm.None, err
+			}
+			parts = append(parts, compileAddress(name, address))
+			continue
+		}
+		address, ok := convertString(item)
+		if !ok {
+			return vm.None, c.Errorf("addresses must contain strings or arrays, got %s", item.TypeName())
+		}
+		parts = append(parts, address)
+	}
+	return vm.String(strings.Join(parts, ", ")), nil
+}
+
+func builtinHeaderDKIMDecode(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	value, _, err := headerValueArgs(c, args)
+	if errors.Is(err, errNotParsed) {
+		return vm.None, nil
+	}
+	if err != nil {
+		return vm.None, err
+	}
+	tags, err := decodeDKIMTags(value)
+	if err != nil {
+		return vm.None, nil
+	}
+	result := vm.NewArray(len(tags))
+	for _, tag := range tags {
+		result.SetStr(tag.name, vm.String(tag.value))
+	}
+	return vm.ArrayValue(result), nil
 }

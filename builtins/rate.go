@@ -2,10 +2,69 @@ package builtins
 
 import (
 	"hash/maphash"
+	"math"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
+
+func init() {
+	registerFuncs(map[string]vm.BuiltinFunc{"rate": builtinRate})
+}
+
+// builtinRate is rate(namespace, entry, count, interval [, options]).
+// With count > 0 it records an event and returns true unless count events
+// already lie in the last interval seconds, in which case it returns false
+// and records nothing. With count 0 it returns the number of events in the
+// window. The sync option is accepted; without a cluster it has no effect.
+func builtinRate(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 4, 5); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	namespace, err := a.str(0, "namespace")
+	if err != nil {
+		return vm.None, err
+	}
+	entry, err := a.str(1, "entry")
+	if err != nil {
+		return vm.None, err
+	}
+	count, err := a.integer(2, "count")
+	if err != nil {
+		return vm.None, err
+	}
+	seconds, err := a.num(3, "interval")
+	if err != nil {
+		return vm.None, err
+	}
+	opts, err := a.options(4)
+	if err != nil {
+		return vm.None, err
+	}
+	if _, err := opts.boolean("sync", true); err != nil {
+		return vm.None, err
+	}
+
+	if count < 0 {
+		return vm.None, c.Errorf("argument 3 (count) must not be negative, got %d", count)
+	}
+	if !(seconds > 0) || seconds > maxRateInterval.Seconds() {
+		return vm.None, c.Errorf("argument 4 (interval) must be a positive number of seconds, got %s", vm.FormatNumber(seconds))
+	}
+	interval := time.Duration(math.Ceil(seconds * float64(time.Second)))
+
+	if count == 0 {
+		return vm.Int(defaultRateStore.Count(namespace, entry, interval)), nil
+	}
+	limit := int(min(count, math.MaxInt32))
+	return vm.Bool(defaultRateStore.Take(namespace, entry, limit, interval)), nil
+}
+
+// maxRateInterval keeps the window within time.Duration.
+const maxRateInterval = 100 * 365 * 24 * time.Hour
 
 // rateShardCount splits the rate() counters over independent locks so that
 // runs counting different keys rarely wait for each other. A power of two,

@@ -1,0 +1,256 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// SyncMode selects how the spool makes writes durable; the package
+// documentation compares the two.
+type SyncMode int
+
+const (
+	// SyncDefault is SyncFilesystem on Linux and SyncFiles elsewhere.
+	SyncDefault SyncMode = iota
+	// SyncFilesystem batches durability into one syncfs(2) per round.
+	SyncFilesystem
+	// SyncFiles fsyncs each file and batches one fsync of the queue
+	// directory per round.
+	SyncFiles
+)
+
+// Options configures a spool. The zero value is ready to use.
+type Options struct {
+	Sync SyncMode
+	// CompactAfter is how many recipient updates a file collects before it
+	// is rewritten with one envelope record; 0 means 32.
+	CompactAfter int
+	// Logger receives recovery and quarantine events; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrNotFound is returned for an id that names no live message.
+var ErrNotFound = errors.New("message not found in the spool")
+
+// Spool is an open spool directory. It is safe for concurrent use.
+type Spool struct {
+	dir        string
+	queueDir   string
+	tmpDir     string
+	quarantine string
+
+	opts   Options
+	mode   SyncMode
+	log    *slog.Logger
+	dirFD  *os.File // queue/, for directory fsyncs and syncfs
+	synced groupSync
+
+	seed   maphash.Seed
+	shards [entryShards]entryShard
+}
+
+// entryShards spreads the live-message table over independent locks so
+// that sessions and deliveries do not contend on one mutex.
+const entryShards = 64
+
+type entryShard struct {
+	mu sync.Mutex
+	m  map[string]*entry
+}
+
+// entry is the bookkeeping of one live message.
+type entry struct {
+	mu      sync.Mutex // serializes appends, compaction and removal
+	final   []bool     // per recipient: a final status was recorded
+	live    int        // recipients not final
+	updates int        // recipient records since the last rewrite
+	removed bool
+}
+
+// Open opens or creates the spool in dir and returns the messages that
+// still have recipients to deliver, in no particular order. Corrupt files
+// are quarantined and logged; they are not an error.
+func Open(dir string, opts Options) (*Spool, []*Message, error) {
+	s := &Spool{
+		dir:        dir,
+		queueDir:   filepath.Join(dir, "queue"),
+		tmpDir:     filepath.Join(dir, "tmp"),
+		quarantine: filepath.Join(dir, "quarantine"),
+		opts:       opts,
+		mode:       opts.Sync,
+		log:        opts.Logger,
+		seed:       maphash.MakeSeed(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.opts.CompactAfter <= 0 {
+		s.opts.CompactAfter = 32
+	}
+	if s.mode == SyncDefault {
+		s.mode = SyncFiles
+		if syncfsAvailable {
+			s.mode = SyncFilesystem
+		}
+	}
+	if s.mode == SyncFilesystem && !syncfsAvailable {
+		return nil, nil, errors.New("spool: SyncFilesystem needs syncfs(2), which this system lacks; use SyncFiles")
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*entry)
+	}
+
+	for _, d := range []string{s.queueDir, s.tmpDir, s.quarantine} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("spool: %w", err)
+		}
+	}
+	fd, err := os.Open(s.queueDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("spool: %w", err)
+	}
+	s.dirFD = fd
+	s.synced.sync = s.syncRound
+
+	msgs, err := s.recover()
+	if err != nil {
+		fd.Close()
+		return nil, nil, err
+	}
+	return s, msgs, nil
+}
+
+// Close releases the spool directory. Callers must have finished every
+// Writer, Update and Remove; the files stay for the next Open.
+func (s *Spool) Close() error {
+	return s.dirFD.Close()
+}
+
+// Dir returns the spool directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// SyncStats reports how many sync rounds ran and how many durability
+// requests they served; served/rounds is the average batch size.
+func (s *Spool) SyncStats() (rounds, served int64) {
+	return s.synced.rounds.Load(), s.synced.waiters.Load()
+}
+
+// syncRound is one group-commit sync.
+func (s *Spool) syncRound() error {
+	if s.mode == SyncFilesystem {
+		return syncfs(s.dirFD)
+	}
+	return s.dirFD.Sync()
+}
+
+// syncFile makes one file's data durable where the mode asks each writer
+// to do it.
+func (s *Spool) syncFile(f *os.File) error {
+	if s.mode == SyncFiles {
+		return f.Sync()
+	}
+	return nil
+}
+
+func (s *Spool) path(id string) string {
+	return filepath.Join(s.queueDir, id+".msg")
+}
+
+func (s *Spool) shard(id string) *entryShard {
+	return &s.shards[maphash.String(s.seed, id)%entryShards]
+}
+
+func (s *Spool) lookup(id string) *entry {
+	sh := s.shard(id)
+	sh.mu.Lock()
+	e := sh.m[id]
+	sh.mu.Unlock()
+	return e
+}
+
+func (s *Spool) track(m *Message) {
+	e := &entry{final: make([]bool, len(m.Recipients))}
+	for i, r := range m.Recipients {
+		if r.Status.Final() {
+			e.final[i] = true
+		} else {
+			e.live++
+		}
+	}
+
+	sh := s.shard(m.ID)
+	sh.mu.Lock()
+	sh.m[m.ID] = e
+	sh.mu.Unlock()
+}
+
+func (s *Spool) untrack(id string) {
+	sh := s.shard(id)
+	sh.mu.Lock()
+	delete(sh.m, id)
+	sh.mu.Unlock()
+}
+
+// Len returns the number of live messages.
+func (s *Spool) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// validID accepts the ids that are safe as file names.
+func validID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	return !strings.ContainsAny(id, "/\\\x00") && id != "." && id != ".."
+}
+
+// Data opens the data of a message for reading. The reader stays valid
+// when the message is updated, compacted or removed meanwhile.
+func (s *Spool) Data(id string) (*DataReader, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("spool: invalid message id %q", id)
+	}
+	f, err := os.Open(s.path(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("spool: %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+
+	h := make([]byte, headerSize)
+	if _, err := io.ReadFull(f, h); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: %s: reading header: %w", id, err)
+	}
+	n, _, err := parseHeader(h)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: %s: %w", id, err)
+	}
+	return &DataReader{SectionReader: io.NewSectionReader(f, headerSize, n), f: f}, nil
+}
+
+// DataReader reads the data of one message; Size returns its length.
+type DataReader struct {
+	*io.SectionReader
+	f *os.File
+}
+
+// Close closes the underlying file.
+func (d *DataReader) Close() error { return d.f.Close() }

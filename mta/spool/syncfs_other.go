@@ -1,0 +1,14 @@
+//go:build !linux
+
+package spool
+
+import (
+	"errors"
+	"os"
+)
+
+const syncfsAvailable = false
+
+func syncfs(*os.File) error {
+	return errors.ErrUnsupported
+}

@@ -21,18 +21,18 @@ type attemptLog struct {
 }
 
 type attemptRecord struct {
-	TS       string         `json:"ts"`
-	Retry    int            `json:"retry"`
-	Expired  bool           `json:"expired"`
-	Action   string         `json:"action,omitempty"`
-	Attempt  *attemptJSON   `json:"attempt,omitempty"`
-	DSN      *DSNInfo       `json:"dsn,omitempty"`
-	Policy   *policyJSON    `json:"policy,omitempty"`
-	Message  messageJSON    `json:"message"`
-	Outcome  string         `json:"outcome"`
-	Delay    float64        `json:"delay,omitempty"`
-	Subqueue []string       `json:"subqueue,omitempty"`
-	Reason   string         `json:"reason,omitempty"`
+	TS       string       `json:"ts"`
+	Retry    int          `json:"retry"`
+	Expired  bool         `json:"expired"`
+	Action   string       `json:"action,omitempty"`
+	Attempt  *attemptJSON `json:"attempt,omitempty"`
+	DSN      *DSNInfo     `json:"dsn,omitempty"`
+	Policy   *policyJSON  `json:"policy,omitempty"`
+	Message  messageJSON  `json:"message"`
+	Outcome  string       `json:"outcome"`
+	Delay    float64      `json:"delay,omitempty"`
+	Subqueue []string     `json:"subqueue,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
 }
 
 type attemptJSON struct {

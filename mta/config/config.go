@@ -116,6 +116,9 @@ type Queues struct {
 	// Concurrency caps delivery attempts in flight over all sub-queues
 	// (default 25000). Queue policies limit each sub-queue below that.
 	Concurrency int
+	// AttemptLog is a file that receives every attempt as a JSON line,
+	// relative to the working directory; "" disables it.
+	AttemptLog string
 }
 
 // Transport says how entries with its id are delivered and retried.
@@ -132,8 +135,8 @@ type Transport struct {
 	Port   int
 
 	HELO string // default the host name
-	// TLS is disabled, optional (STARTTLS when offered, the default) or
-	// require.
+	// TLS is disabled, optional (STARTTLS when offered, the default),
+	// optional_verify, require or require_verify.
 	TLS string
 
 	ConnectTimeout time.Duration // default 30s

@@ -155,7 +155,7 @@ transportgroups:
 		`smtpd.yaml:4:9: servers[0].listeners[0].prot: unknown key (did you mean "port"?)`,
 		`smtpd.yaml:8:18: transportgroups[0].retry.intervals: invalid duration "5x"`,
 		`smtpd.yaml:9:14: transportgroups[0].retry.count: must be at least 1, got 0`,
-		`smtpd.yaml:13:16: transportgroups[0].transports[0].session.tls: expected disabled, optional or require, got "maybe"`,
+		`smtpd.yaml:13:16: transportgroups[0].transports[0].session.tls: expected disabled, optional, optional_verify, require or require_verify, got "maybe"`,
 	}
 	text := err.Error()
 	for _, w := range want {

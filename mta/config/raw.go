@@ -55,6 +55,7 @@ func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
 		"queues": func(n *yaml.Node, key string) {
 			d.mapping(n, key, map[string]field{
 				"concurrency": d.integer(&r.queues.Concurrency, 1),
+				"attemptlog":  d.str(&r.queues.AttemptLog),
 			})
 		},
 		"transportgroups": func(n *yaml.Node, key string) {
@@ -280,10 +281,10 @@ func transportFields(d *decoder, t *Transport, dsnNode **yaml.Node) map[string]f
 						return
 					}
 					switch s {
-					case "disabled", "optional", "require":
+					case "disabled", "optional", "optional_verify", "require", "require_verify":
 						t.TLS = s
 					default:
-						d.errorf(n, key, "expected disabled, optional or require, got %q", s)
+						d.errorf(n, key, "expected disabled, optional, optional_verify, require or require_verify, got %q", s)
 					}
 				},
 				"timeouts": func(n *yaml.Node, key string) {

@@ -310,9 +310,10 @@ func (q *Queue) requeueChecked(e *entry, act *Action, attempts *int, now time.Ti
 	q.poke()
 }
 
-// remove deletes an entry from the store and the queue.
+// remove ends an entry in the store and the queue; why is delivered,
+// bounced or deleted.
 func (q *Queue) remove(e *entry, msg *Message, why string) {
-	if err := q.store.Remove(msg); err != nil {
+	if err := q.store.Remove(msg, why); err != nil {
 		q.log.Error("cannot remove the entry from the spool; it may be delivered again after a restart",
 			"msg_id", msg.TransactionID, "queue_id", msg.ID, "err", err)
 	}

@@ -37,7 +37,7 @@ func (s *memStore) Update(m *Message) error {
 	return nil
 }
 
-func (s *memStore) Remove(m *Message) error {
+func (s *memStore) Remove(m *Message, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.removed[m.ID]++

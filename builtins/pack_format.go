@@ -291,7 +291,7 @@ func unpackBytes(format, data string, offset int) ([]any, bool) {
 			if n > rest {
 				return nil, false
 			}
-			values = append(values, hex.EncodeToString([]byte(data[pos:pos+n]))[:nibbles])
+			values = append(values, hex.EncodeToString([]byte(data[pos : pos+n]))[:nibbles])
 			pos += n
 
 		default:

@@ -1,0 +1,646 @@
+package parser
+
+import (
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Binary operator precedence, higher binds tighter. Every level is left
+// associative; `**`, `??`, `?:` and assignment are handled outside the
+// table because they associate to the right.
+const (
+	precOr = iota + 1
+	precAnd
+	precEquality
+	precRelational
+	precBitOr
+	precBitXor
+	precBitAnd
+	precShift
+	precConcat
+	precAdditive
+	precMultiplicative
+)
+
+type binaryOp struct {
+	prec int
+	op   Op
+}
+
+var binaryOps = func() [tokCount]binaryOp {
+	var t [tokCount]binaryOp
+	t[tokOr] = binaryOp{precOr, OpOr}
+	t[tokAnd] = binaryOp{precAnd, OpAnd}
+	t[tokEq] = binaryOp{precEquality, OpEq}
+	t[tokNotEq] = binaryOp{precEquality, OpNotEq}
+	t[tokStrictEq] = binaryOp{precEquality, OpStrictEq}
+	t[tokStrictNeq] = binaryOp{precEquality, OpStrictNeq}
+	t[tokMatch] = binaryOp{precEquality, OpRegexMatch}
+	t[tokNoMatch] = binaryOp{precEquality, OpRegexNoMatch}
+	t[tokLess] = binaryOp{precRelational, OpLess}
+	t[tokLessEq] = binaryOp{precRelational, OpLessEq}
+	t[tokGreater] = binaryOp{precRelational, OpGreater}
+	t[tokGreaterEq] = binaryOp{precRelational, OpGreaterEq}
+	t[tokPipe] = binaryOp{precBitOr, OpBitOr}
+	t[tokCaret] = binaryOp{precBitXor, OpBitXor}
+	t[tokAmp] = binaryOp{precBitAnd, OpBitAnd}
+	t[tokShl] = binaryOp{precShift, OpShl}
+	t[tokShr] = binaryOp{precShift, OpShr}
+	t[tokUShr] = binaryOp{precShift, OpUShr}
+	t[tokDot] = binaryOp{precConcat, OpConcat}
+	t[tokPlus] = binaryOp{precAdditive, OpAdd}
+	t[tokMinus] = binaryOp{precAdditive, OpSub}
+	t[tokStar] = binaryOp{precMultiplicative, OpMul}
+	t[tokSlash] = binaryOp{precMultiplicative, OpDiv}
+	t[tokPercent] = binaryOp{precMultiplicative, OpMod}
+	return t
+}()
+
+var compoundOps = func() [tokCount]Op {
+	var t [tokCount]Op
+	t[tokAddAssign] = OpAdd
+	t[tokSubAssign] = OpSub
+	t[tokMulAssign] = OpMul
+	t[tokDivAssign] = OpDiv
+	t[tokModAssign] = OpMod
+	t[tokPowAssign] = OpPow
+	t[tokCatAssign] = OpConcat
+	return t
+}()
+
+// parseExpr parses an expression, assignments included.
+func (p *parser) parseExpr() Expr {
+	p.enter()
+	defer p.leave()
+
+	lhs := p.parseConditional()
+	t := p.peek()
+	if t.Type == tokAssign {
+		p.next()
+		if arr, ok := lhs.(*ArrayLit); ok {
+			pattern := p.toPattern(arr)
+			return &DestructureExpr{At: toPos(t.Pos), Pattern: pattern, Value: p.parseExpr()}
+		}
+		p.checkTarget(lhs, true, "assign to")
+		return &AssignExpr{At: toPos(t.Pos), Target: lhs, Value: p.parseExpr()}
+	}
+	if t.Type > 0 && compoundOps[t.Type] != OpInvalid {
+		op := compoundOps[t.Type]
+		p.next()
+		p.checkTarget(lhs, false, "assign to")
+		return &CompoundAssignExpr{At: toPos(t.Pos), Op: op, Target: lhs, Value: p.parseExpr()}
+	}
+	return lhs
+}
+
+// parseConditional parses `c ? a : b`, `c ?: b` and everything tighter.
+func (p *parser) parseConditional() Expr {
+	cond := p.parseCoalesce()
+	t := p.peek()
+	switch t.Type {
+	case tokQuestion:
+		p.next()
+		if p.accept(tokColon) {
+			return &ElvisExpr{At: toPos(t.Pos), X: cond, Y: p.parseConditional()}
+		}
+		then := p.parseExpr()
+		p.expect(tokColon)
+		return &TernaryExpr{At: toPos(t.Pos), Cond: cond, Then: then, Else: p.parseConditional()}
+	case tokElvis:
+		p.next()
+		return &ElvisExpr{At: toPos(t.Pos), X: cond, Y: p.parseConditional()}
+	}
+	return cond
+}
+
+// parseCoalesce parses the right-associative `??`.
+func (p *parser) parseCoalesce() Expr {
+	x := p.parseBinary(precOr)
+	t := p.peek()
+	if t.Type != tokCoalesce {
+		return x
+	}
+	p.next()
+	p.enter()
+	defer p.leave()
+	return &CoalesceExpr{At: toPos(t.Pos), X: x, Y: p.parseCoalesce()}
+}
+
+// parseBinary parses the left-associative binary levels by precedence
+// climbing.
+func (p *parser) parseBinary(minPrec int) Expr {
+	x := p.parseUnary()
+	for {
+		t := p.peek()
+		var bin binaryOp
+		if t.Type > 0 {
+			bin = binaryOps[t.Type]
+		}
+		if bin.prec < minPrec {
+			return x
+		}
+		p.next()
+		y := p.parseBinary(bin.prec + 1)
+		if bin.op == OpAnd || bin.op == OpOr {
+			x = &LogicalExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y}
+		} else {
+			x = &BinaryExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y}
+		}
+	}
+}
+
+// parseUnary parses prefix operators and `**`, whose right operand may
+// itself be unary.
+func (p *parser) parseUnary() Expr {
+	t := p.peek()
+	var op Op
+	switch t.Type {
+	case tokMinus:
+		op = OpNeg
+	case tokPlus:
+		op = OpPlus
+	case tokBang, tokNot:
+		op = OpNot
+	case tokTilde:
+		op = OpBitNot
+	case tokInc, tokDec:
+		p.next()
+		x := p.parsePostfix(false)
+		p.checkTarget(x, false, "increment")
+		op := OpInc
+		if t.Type == tokDec {
+			op = OpDec
+		}
+		return &IncDecExpr{At: toPos(t.Pos), Op: op, Prefix: true, X: x}
+	default:
+		x := p.parsePostfix(true)
+		if pow := p.peek(); pow.Type == tokPow {
+			p.next()
+			p.enter()
+			defer p.leave()
+			return &BinaryExpr{At: toPos(pow.Pos), Op: OpPow, X: x, Y: p.parseUnary()}
+		}
+		return x
+	}
+
+	p.next()
+	p.enter()
+	defer p.leave()
+	return &UnaryExpr{At: toPos(t.Pos), Op: op, X: p.parseUnary()}
+}
+
+// parsePostfix parses a primary expression with its calls, subscripts,
+// slices and property reads, then an optional postfix `++` or `--` when
+// incDec is set.
+func (p *parser) parsePostfix(incDec bool) Expr {
+	x := p.parsePrimary()
+	for {
+		t := p.peek()
+		switch t.Type {
+		case tokLParen:
+			p.next()
+			x = &CallExpr{At: toPos(t.Pos), Func: x, Args: p.parseArgs()}
+		case tokLBracket:
+			x = p.parseSubscript(x)
+		case tokArrow:
+			p.next()
+			name := p.expectName("property name")
+			x = &PropertyExpr{At: toPos(t.Pos), X: x, Name: name.Value}
+		case tokInc, tokDec:
+			if !incDec {
+				return x
+			}
+			p.next()
+			p.checkTarget(x, false, "increment")
+			op := OpInc
+			if t.Type == tokDec {
+				op = OpDec
+			}
+			return &IncDecExpr{At: toPos(t.Pos), Op: op, X: x}
+		default:
+			return x
+		}
+	}
+}
+
+// parseArgs parses call arguments after the `(` up to and including the `)`.
+func (p *parser) parseArgs() []*Arg {
+	var args []*Arg
+	for p.peek().Type != tokRParen {
+		t := p.peek()
+		arg := &Arg{At: toPos(t.Pos)}
+		if p.accept(tokEllipsis) {
+			arg.Spread = true
+		}
+		arg.X = p.parseExpr()
+		args = append(args, arg)
+		if !p.accept(tokComma) {
+			break
+		}
+	}
+	p.expect(tokRParen)
+	return args
+}
+
+// parseSubscript parses `[index]`, the append form `[]` and the slice forms.
+// A `::` token between the brackets is two slice colons (`$s[::-1]`).
+func (p *parser) parseSubscript(x Expr) Expr {
+	open := p.next()
+	at := toPos(open.Pos)
+
+	if t := p.peek(); t.Type == tokRBracket {
+		p.next()
+		if p.peek().Type != tokAssign {
+			p.failUnexpected(t, "expression (an empty index '[]' appends and may only stand left of '=')")
+		}
+		return &IndexExpr{At: at, X: x}
+	}
+
+	var low Expr
+	if typ := p.peek().Type; typ != tokColon && typ != tokScope {
+		low = p.parseExpr()
+	}
+	slice := &SliceExpr{At: at, X: x, Low: low}
+	switch p.peek().Type {
+	case tokRBracket:
+		p.next()
+		return &IndexExpr{At: at, X: x, Index: low}
+	case tokScope:
+		p.next()
+		if p.peek().Type != tokRBracket {
+			slice.Step = p.parseExpr()
+		}
+	case tokColon:
+		p.next()
+		if typ := p.peek().Type; typ != tokColon && typ != tokRBracket {
+			slice.High = p.parseExpr()
+		}
+		if p.accept(tokColon) && p.peek().Type != tokRBracket {
+			slice.Step = p.parseExpr()
+		}
+	default:
+		p.failUnexpected(p.peek(), "']' or ':'")
+	}
+	p.expect(tokRBracket)
+	return slice
+}
+
+// parsePrimary parses an operand.
+func (p *parser) parsePrimary() Expr {
+	p.enter()
+	defer p.leave()
+
+	t := p.peek()
+	at := toPos(t.Pos)
+	switch t.Type {
+	case tokNumber:
+		p.next()
+		return &NumberLit{At: at, Raw: t.Value, Value: numberValue(t.Value)}
+
+	case tokString:
+		p.next()
+		return p.stringLit(t)
+
+	case tokRaw:
+		p.next()
+		return &StringLit{At: at, Value: rawValue(t.Value), Raw: true}
+
+	case tokRegex:
+		p.next()
+		pattern, flags := regexParts(t.Value)
+		return &RegexLit{At: at, Pattern: pattern, Flags: flags}
+
+	case tokTrue, tokFalse:
+		p.next()
+		return &BoolLit{At: at, Value: t.Type == tokTrue}
+
+	case tokNone:
+		p.next()
+		return &NoneLit{At: at}
+
+	case tokVar:
+		p.next()
+		return &Variable{At: at, Name: t.Value[1:]}
+
+	case tokIdent:
+		p.next()
+		if p.peek().Type == tokScope {
+			return p.parseScoped(t)
+		}
+		return &Ident{At: at, Name: t.Value}
+
+	case tokStatic:
+		p.next()
+		if p.peek().Type != tokScope {
+			p.failUnexpected(p.peek(), "'::' after 'static'")
+		}
+		return p.parseScoped(t)
+
+	case tokLParen:
+		p.next()
+		x := p.parseExpr()
+		p.expect(tokRParen)
+		return x
+
+	case tokLBracket:
+		p.next()
+		return &ArrayLit{At: at, Items: p.parseArrayItems(tokRBracket)}
+
+	case tokArray:
+		p.next()
+		p.expect(tokLParen)
+		return &ArrayLit{At: at, Items: p.parseArrayItems(tokRParen)}
+
+	case tokFunction:
+		p.next()
+		return p.parseFuncLit(at)
+
+	case tokMatchKw:
+		p.next()
+		return p.parseMatch(at)
+
+	case tokIsset:
+		p.next()
+		p.expect(tokLParen)
+		target := p.parsePostfix(false)
+		p.checkTarget(target, false, "test with isset")
+		p.expect(tokRParen)
+		return &IssetExpr{At: at, Target: target}
+
+	case tokUnset:
+		p.next()
+		p.expect(tokLParen)
+		target := p.parsePostfix(false)
+		p.checkTarget(target, true, "unset")
+		if index, ok := target.(*IndexExpr); ok && index.Index == nil {
+			p.failAt(index.At, "cannot unset an empty index '[]'")
+		}
+		p.expect(tokRParen)
+		return &UnsetExpr{At: at, Target: target}
+
+	case tokBuiltin:
+		p.next()
+		name := p.expectName("builtin function name")
+		return &BuiltinExpr{At: at, Name: name.Value}
+
+	case tokCache:
+		p.next()
+		return p.parseCache(at)
+	}
+
+	p.failUnexpected(t, "expression")
+	return nil
+}
+
+// parseScoped parses the `:: name` or `:: $name` after scope, which was
+// consumed.
+func (p *parser) parseScoped(scope *lexer.Token) Expr {
+	p.next()
+	t := p.peek()
+	switch t.Type {
+	case tokIdent:
+		p.next()
+		return &ScopedExpr{At: toPos(scope.Pos), Scope: scope.Value, Name: t.Value}
+	case tokVar:
+		p.next()
+		return &ScopedExpr{At: toPos(scope.Pos), Scope: scope.Value, Name: t.Value[1:], IsVar: true}
+	}
+	p.failUnexpected(t, "name or variable after '::'")
+	return nil
+}
+
+// parseArrayItems parses array literal items up to and including the
+// closing token.
+func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
+	var items []*ArrayItem
+	for p.peek().Type != closing {
+		t := p.peek()
+		item := &ArrayItem{At: toPos(t.Pos)}
+		if p.accept(tokEllipsis) {
+			item.Spread = true
+			item.Value = p.parseExpr()
+		} else {
+			item.Value = p.parseExpr()
+			if p.accept(tokDoubleArrow) {
+				item.Key = item.Value
+				item.Value = p.parseExpr()
+			}
+		}
+		items = append(items, item)
+		if !p.accept(tokComma) {
+			break
+		}
+	}
+	p.expect(closing)
+	return items
+}
+
+// parseFuncLit parses an anonymous function after `function`.
+func (p *parser) parseFuncLit(at Pos) Expr {
+	f := &FuncLit{At: at}
+	p.expect(tokLParen)
+	f.Params = p.parseParams()
+	if p.accept(tokClosure) {
+		p.expect(tokLParen)
+		f.Captures = []*Variable{}
+		for p.peek().Type != tokRParen {
+			f.Captures = append(f.Captures, p.parseVariable())
+			if !p.accept(tokComma) {
+				break
+			}
+		}
+		p.expect(tokRParen)
+	}
+	f.Body = p.parseBlock()
+	return f
+}
+
+// parseMatch parses `match (subject) { arms }` after `match`.
+func (p *parser) parseMatch(at Pos) Expr {
+	m := &MatchExpr{At: at, Subject: p.parseParenExpr()}
+	p.expect(tokLBrace)
+	for p.peek().Type != tokRBrace {
+		t := p.peek()
+		arm := &MatchArm{At: toPos(t.Pos)}
+		if p.accept(tokDefault) {
+			arm.Default = true
+		} else {
+			for {
+				arm.Values = append(arm.Values, p.parseExpr())
+				if !p.accept(tokComma) {
+					break
+				}
+			}
+		}
+		p.expect(tokDoubleArrow)
+		arm.Result = p.parseExpr()
+		m.Arms = append(m.Arms, arm)
+		if !p.accept(tokComma) {
+			break
+		}
+	}
+	p.expect(tokRBrace)
+	return m
+}
+
+// parseCache parses `[options] [builtin] callee(args)` after `cache`.
+func (p *parser) parseCache(at Pos) Expr {
+	c := &CacheExpr{At: at}
+	t := p.peek()
+	switch t.Type {
+	case tokLBracket:
+		p.next()
+		c.Options = &ArrayLit{At: toPos(t.Pos), Items: p.parseArrayItems(tokRBracket)}
+	case tokArray:
+		p.next()
+		p.expect(tokLParen)
+		c.Options = &ArrayLit{At: toPos(t.Pos), Items: p.parseArrayItems(tokRParen)}
+	default:
+		p.failUnexpected(t, "cache options array '['")
+	}
+
+	t = p.peek()
+	switch t.Type {
+	case tokBuiltin:
+		p.next()
+		name := p.expectName("builtin function name")
+		c.Callee = &BuiltinExpr{At: toPos(t.Pos), Name: name.Value}
+	case tokIdent, tokStatic:
+		p.next()
+		if p.peek().Type == tokScope {
+			c.Callee = p.parseScoped(t)
+		} else if t.Type == tokIdent {
+			c.Callee = &Ident{At: toPos(t.Pos), Name: t.Value}
+		} else {
+			p.failUnexpected(p.peek(), "'::' after 'static'")
+		}
+	default:
+		p.failUnexpected(t, "function name (cache calls a named function)")
+	}
+
+	p.expect(tokLParen)
+	c.Args = p.parseArgs()
+	return c
+}
+
+// checkTarget fails unless x may stand where a variable, element or
+// property is written. withSlice also admits a slice and the append form
+// `$a[]`; action names the operation in the message.
+func (p *parser) checkTarget(x Expr, withSlice bool, action string) {
+	switch n := x.(type) {
+	case *IndexExpr:
+		if n.Index == nil && !withSlice {
+			p.failAt(n.At, "cannot %s an empty index '[]'", action)
+		}
+		if n.Index != nil || withSlice {
+			if isTargetBase(n.X) {
+				return
+			}
+		}
+	case *SliceExpr:
+		if withSlice && isTargetBase(n.X) {
+			return
+		}
+	}
+	if isTargetBase(x) {
+		return
+	}
+	p.failAt(x.Pos(), "cannot %s %s", action, describeExpr(x))
+}
+
+// isTargetBase reports whether x is a variable, a scoped variable, or an
+// element or property chain rooted in one.
+func isTargetBase(x Expr) bool {
+	for {
+		switch n := x.(type) {
+		case *Variable:
+			return true
+		case *ScopedExpr:
+			return n.IsVar
+		case *IndexExpr:
+			if n.Index == nil {
+				return false
+			}
+			x = n.X
+		case *PropertyExpr:
+			x = n.X
+		default:
+			return false
+		}
+	}
+}
+
+// describeExpr names the kind of an expression for error messages.
+func describeExpr(x Expr) string {
+	switch n := x.(type) {
+	case *CallExpr:
+		return "a function call"
+	case *SliceExpr:
+		return "a slice"
+	case *NumberLit, *StringLit, *InterpString, *BoolLit, *NoneLit, *RegexLit:
+		return "a literal"
+	case *ArrayLit:
+		return "an array literal"
+	case *Ident:
+		return "function name '" + n.Name + "'"
+	case *ScopedExpr:
+		return "'" + n.Scope + "::" + n.Name + "'"
+	case *BinaryExpr, *LogicalExpr, *UnaryExpr:
+		return "an operator expression"
+	case *AssignExpr, *CompoundAssignExpr, *DestructureExpr:
+		return "an assignment"
+	case *TernaryExpr, *ElvisExpr, *CoalesceExpr:
+		return "a conditional expression"
+	case *IndexExpr, *PropertyExpr:
+		return "an element of a value that is not a variable"
+	}
+	return "this expression"
+}
+
+// toPattern converts the array literal left of `=` into a destructuring
+// pattern.
+func (p *parser) toPattern(arr *ArrayLit) *Pattern {
+	pattern := &Pattern{At: arr.At}
+	if len(arr.Items) == 0 {
+		p.failAt(arr.At, "empty destructuring pattern, expected at least one variable")
+	}
+	for i, item := range arr.Items {
+		pi := &PatternItem{At: item.At}
+		switch {
+		case item.Spread:
+			v, ok := item.Value.(*Variable)
+			if !ok {
+				p.failAt(item.Value.Pos(), "invalid rest item, expected '...$name'")
+			}
+			if i != len(arr.Items)-1 {
+				p.failAt(item.At, "rest item ...$%s must be the last item of the pattern", v.Name)
+			}
+			pi.Var = v
+			pi.Rest = true
+		default:
+			pi.Key = item.Key
+			switch v := item.Value.(type) {
+			case *Variable:
+				pi.Var = v
+			case *AssignExpr:
+				target, ok := v.Target.(*Variable)
+				if !ok {
+					p.failAt(v.Target.Pos(), "invalid destructuring item, expected a variable")
+				}
+				pi.Var = target
+				pi.Default = v.Value
+			default:
+				p.failAt(item.Value.Pos(), "invalid destructuring item, expected a variable")
+			}
+			if i == 0 {
+				pattern.Keyed = item.Key != nil
+			} else if pattern.Keyed != (item.Key != nil) {
+				p.failAt(item.At, "cannot mix keyed and positional items in a destructuring pattern")
+			}
+		}
+		if pi.Rest && pattern.Keyed {
+			p.failAt(item.At, "a rest item is only allowed in a positional pattern")
+		}
+		pattern.Items = append(pattern.Items, pi)
+	}
+	return pattern
+}

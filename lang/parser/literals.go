@@ -1,0 +1,354 @@
+package parser
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// numberValue converts a number token, already checked by the scanner, to
+// its float64 value. Integers beyond 2^53 round to the nearest float64.
+func numberValue(raw string) float64 {
+	digits := raw
+	if strings.IndexByte(digits, '_') >= 0 {
+		digits = strings.ReplaceAll(digits, "_", "")
+	}
+
+	base := 0
+	if len(digits) > 2 && digits[0] == '0' {
+		switch digits[1] | 0x20 {
+		case 'x':
+			base = 16
+		case 'o':
+			base = 8
+		case 'b':
+			base = 2
+		}
+	}
+	if base == 0 {
+		v, _ := strconv.ParseFloat(digits, 64)
+		return v
+	}
+
+	digits = digits[2:]
+	if v, err := strconv.ParseUint(digits, base, 64); err == nil {
+		return float64(v)
+	}
+	// Too large for 64 bits: accumulate in floating point.
+	v := 0.0
+	for i := 0; i < len(digits); i++ {
+		d, _ := strconv.ParseUint(digits[i:i+1], 16, 8)
+		v = v*float64(base) + float64(d)
+	}
+	return v
+}
+
+// rawValue returns the content of a raw string token 'DELIM'...'DELIM'.
+func rawValue(token string) string {
+	delimEnd := strings.IndexByte(token[1:], '\'') + 1
+	delimLen := delimEnd + 1 // 'DELIM'
+	return token[delimLen : len(token)-delimLen]
+}
+
+// regexParts splits a regex token #/pattern/flags and reduces each `\/`
+// pair of the pattern to `/`.
+func regexParts(token string) (pattern, flags string) {
+	slash := strings.LastIndexByte(token, '/')
+	body := token[2:slash]
+	flags = token[slash+1:]
+	if !strings.Contains(body, `\/`) {
+		return body, flags
+	}
+
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' && i+1 < len(body) {
+			if body[i+1] == '/' {
+				b.WriteByte('/')
+			} else {
+				b.WriteByte('\\')
+				b.WriteByte(body[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(body[i])
+	}
+	return b.String(), flags
+}
+
+// stringLit decodes a double-quoted string token into a *StringLit, or an
+// *InterpString when it interpolates anything.
+func (p *parser) stringLit(t *lexer.Token) Expr {
+	at := toPos(t.Pos)
+	body := t.Value[1 : len(t.Value)-1]
+	if strings.IndexByte(body, '\\') < 0 && strings.IndexByte(body, '$') < 0 {
+		return &StringLit{At: at, Value: body}
+	}
+
+	d := stringDecoder{p: p, src: body, file: t.Pos.Filename, line: t.Pos.Line, lineStart: -(t.Pos.Column + 1)}
+	d.decode()
+	if len(d.parts) == 0 {
+		return &StringLit{At: at, Value: d.text.String()}
+	}
+	d.flushText()
+	return &InterpString{At: at, Parts: d.parts}
+}
+
+// stringDecoder walks the body of a double-quoted string, decoding escapes
+// and splitting out interpolations, while it tracks source positions.
+type stringDecoder struct {
+	p    *parser
+	src  string
+	file string
+
+	// line and lineStart give the position of any offset in src: the column
+	// of offset i on the current line is i - lineStart.
+	line      int
+	lineStart int
+
+	parts   []StringPart
+	text    strings.Builder
+	textPos Pos
+	hasText bool
+}
+
+func (d *stringDecoder) posAt(off int) Pos {
+	return Pos{File: d.file, Line: d.line, Col: off - d.lineStart}
+}
+
+// addText appends decoded text that started at off.
+func (d *stringDecoder) addText(off int, s string) {
+	if !d.hasText {
+		d.textPos = d.posAt(off)
+		d.hasText = true
+	}
+	d.text.WriteString(s)
+}
+
+func (d *stringDecoder) addByte(off int, c byte) {
+	if !d.hasText {
+		d.textPos = d.posAt(off)
+		d.hasText = true
+	}
+	d.text.WriteByte(c)
+}
+
+func (d *stringDecoder) flushText() {
+	if d.hasText {
+		d.parts = append(d.parts, &TextPart{At: d.textPos, Text: d.text.String()})
+		d.text.Reset()
+		d.hasText = false
+	}
+}
+
+func (d *stringDecoder) fail(off int, format string, args ...any) {
+	d.p.failAt(d.posAt(off), format, args...)
+}
+
+func (d *stringDecoder) decode() {
+	src := d.src
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch c {
+		case '\n':
+			d.addByte(i, c)
+			d.line++
+			d.lineStart = i
+			i++
+
+		case '\\':
+			i = d.decodeEscape(i)
+
+		case '$':
+			i = d.decodeDollar(i)
+
+		default:
+			// Copy the run of plain bytes at once.
+			end := i + 1
+			for end < len(src) && src[end] != '\\' && src[end] != '$' && src[end] != '\n' {
+				end++
+			}
+			d.addText(i, src[i:end])
+			i = end
+		}
+	}
+}
+
+// decodeEscape decodes the escape sequence at off and returns the offset
+// after it.
+func (d *stringDecoder) decodeEscape(off int) int {
+	src := d.src
+	if off+1 >= len(src) {
+		d.fail(off, "invalid escape sequence '\\' at the end of the string")
+	}
+	switch c := src[off+1]; c {
+	case '\\', '"', '$':
+		d.addByte(off, c)
+	case 'n':
+		d.addByte(off, '\n')
+	case 'r':
+		d.addByte(off, '\r')
+	case 't':
+		d.addByte(off, '\t')
+	case 'x':
+		if off+3 < len(src) && isDigitOf(src[off+2], 16) && isDigitOf(src[off+3], 16) {
+			v, _ := strconv.ParseUint(src[off+2:off+4], 16, 8)
+			d.addByte(off, byte(v))
+			return off + 4
+		}
+		d.fail(off, "invalid escape sequence '\\x': expected exactly two hexadecimal digits")
+	default:
+		if c == '\n' || c < 0x20 || c >= 0x7f {
+			d.fail(off, "invalid escape sequence: '\\' followed by byte 0x%02x", c)
+		}
+		d.fail(off, "invalid escape sequence '\\%c' (valid escapes are \\\\ \\\" \\$ \\n \\r \\t \\xHH; use a raw string or a regex literal for other backslashes)", c)
+	}
+	return off + 2
+}
+
+// decodeDollar handles a `$` at off: a variable, a `${...}` interpolation
+// or a literal dollar sign. It returns the offset after what it consumed.
+func (d *stringDecoder) decodeDollar(off int) int {
+	src := d.src
+	if off+1 < len(src) && isIdentStart(src[off+1]) {
+		end := off + 2
+		for end < len(src) && isIdentByte(src[end]) {
+			end++
+		}
+		d.flushText()
+		d.parts = append(d.parts, &VarPart{At: d.posAt(off), Name: src[off+1 : end]})
+		return end
+	}
+	if off+1 < len(src) && src[off+1] == '{' {
+		return d.decodeEmbedded(off)
+	}
+	d.addByte(off, '$')
+	return off + 1
+}
+
+// decodeEmbedded handles `${...}` at off. A bare name inside is a variable;
+// anything else is parsed as an expression.
+func (d *stringDecoder) decodeEmbedded(off int) int {
+	inner := off + 2
+	end := matchEmbedded(d.src, inner)
+	if end < 0 {
+		d.fail(off, "unterminated interpolation '${', expected '}'")
+	}
+	text := d.src[inner:end]
+	d.flushText()
+
+	if isBareName(text) {
+		d.parts = append(d.parts, &VarPart{At: d.posAt(off), Name: text})
+	} else {
+		start := d.posAt(inner)
+		x := d.p.parseEmbedded(start, text)
+		d.parts = append(d.parts, &ExprPart{At: d.posAt(off), X: x})
+	}
+
+	// Advance the line counters over line feeds inside the expression.
+	for i := inner; i < end; i++ {
+		if d.src[i] == '\n' {
+			d.line++
+			d.lineStart = i
+		}
+	}
+	return end + 1
+}
+
+func isBareName(s string) bool {
+	if s == "" || !isIdentStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIdentByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchEmbedded returns the offset of the `}` that closes an interpolation
+// whose expression starts at off, skipping nested brackets and string
+// literals; -1 when there is none. The scanner has already checked the
+// nesting, so this only needs to find the end again.
+func matchEmbedded(src string, off int) int {
+	depth := 1
+	for off < len(src) {
+		switch src[off] {
+		case '{', '[', '(':
+			depth++
+		case '}', ']', ')':
+			depth--
+			if depth == 0 {
+				return off
+			}
+		case '"':
+			off = skipString(src, off)
+			continue
+		case '\'':
+			off = skipRaw(src, off)
+			continue
+		}
+		off++
+	}
+	return -1
+}
+
+// skipString returns the offset after the double-quoted string at off.
+func skipString(src string, off int) int {
+	off++
+	for off < len(src) {
+		switch src[off] {
+		case '"':
+			return off + 1
+		case '\\':
+			off += 2
+		case '$':
+			if off+1 < len(src) && src[off+1] == '{' {
+				end := matchEmbedded(src, off+2)
+				if end < 0 {
+					return len(src)
+				}
+				off = end + 1
+				continue
+			}
+			off++
+		default:
+			off++
+		}
+	}
+	return len(src)
+}
+
+// skipRaw returns the offset after the raw string at off.
+func skipRaw(src string, off int) int {
+	delimEnd := strings.IndexByte(src[off+1:], '\'')
+	if delimEnd < 0 {
+		return len(src)
+	}
+	closing := src[off : off+delimEnd+2]
+	end := strings.Index(src[off+len(closing):], closing)
+	if end < 0 {
+		return len(src)
+	}
+	return off + len(closing) + end + len(closing)
+}
+
+// parseEmbedded parses the expression text of a `${...}` interpolation that
+// starts at pos.
+func (p *parser) parseEmbedded(pos Pos, text string) Expr {
+	sc := newScanner(pos.File, text, pos.Line, pos.Col)
+	lex, err := lexer.Upgrade(sc)
+	if err != nil {
+		panic(bailout{toError(err)})
+	}
+
+	sub := &parser{lex: lex, depth: p.depth, eofName: "'}'"}
+	x := sub.parseExpr()
+	if t := sub.peek(); t.Type != tokEOF {
+		sub.failUnexpected(t, "'}' to end the interpolation")
+	}
+	return x
+}

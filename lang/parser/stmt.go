@@ -1,0 +1,297 @@
+package parser
+
+// parseStmt parses one statement.
+func (p *parser) parseStmt() Stmt {
+	p.enter()
+	defer p.leave()
+
+	t := p.peek()
+	at := toPos(t.Pos)
+	switch t.Type {
+	case tokLBrace:
+		return p.parseBlock()
+
+	case tokSemicolon:
+		p.next()
+		return &EmptyStmt{At: at}
+
+	case tokIf:
+		p.next()
+		cond := p.parseParenExpr()
+		then := p.parseStmt()
+		var els Stmt
+		if p.accept(tokElse) {
+			els = p.parseStmt()
+		}
+		return &IfStmt{At: at, Cond: cond, Then: then, Else: els}
+
+	case tokWhile:
+		p.next()
+		cond := p.parseParenExpr()
+		return &WhileStmt{At: at, Cond: cond, Body: p.parseStmt()}
+
+	case tokForever:
+		p.next()
+		return &ForeverStmt{At: at, Body: p.parseStmt()}
+
+	case tokFor:
+		return p.parseFor()
+
+	case tokForeach:
+		return p.parseForeach()
+
+	case tokSwitch:
+		return p.parseSwitch()
+
+	case tokBreak:
+		p.next()
+		p.parseEnd()
+		return &BreakStmt{At: at}
+
+	case tokContinue:
+		p.next()
+		p.parseEnd()
+		return &ContinueStmt{At: at}
+
+	case tokReturn:
+		p.next()
+		var value Expr
+		if typ := p.peek().Type; typ != tokSemicolon && typ != tokRBrace {
+			value = p.parseExpr()
+		}
+		p.parseEnd()
+		return &ReturnStmt{At: at, Value: value}
+
+	case tokEcho:
+		p.next()
+		value := p.parseExpr()
+		p.parseEnd()
+		return &EchoStmt{At: at, Value: value}
+
+	case tokGlobal:
+		p.next()
+		s := &GlobalStmt{At: at}
+		for {
+			s.Names = append(s.Names, p.parseVariable())
+			if !p.accept(tokComma) {
+				break
+			}
+		}
+		p.parseEnd()
+		return s
+
+	case tokThrow:
+		p.next()
+		value := p.parseExpr()
+		p.parseEnd()
+		return &ThrowStmt{At: at, Value: value}
+
+	case tokTry:
+		p.next()
+		body := p.parseBlock()
+		p.expect(tokCatch)
+		p.expect(tokLParen)
+		v := p.parseVariable()
+		p.expect(tokRParen)
+		return &TryStmt{At: at, Body: body, Var: v, Catch: p.parseBlock()}
+
+	case tokBarrier:
+		p.next()
+		s := &BarrierStmt{At: at, Name: p.parseExpr()}
+		if p.accept(tokDoubleArrow) {
+			s.Var = p.parseVariable()
+		}
+		s.Body = p.parseBlock()
+		return s
+
+	case tokInclude, tokIncludeOnce:
+		s := p.parseInclude()
+		p.parseEnd()
+		return s
+
+	case tokImport:
+		s := p.parseImport()
+		p.parseEnd()
+		return s
+
+	case tokFunction:
+		if p.peekSecond() != tokLParen {
+			return p.parseFuncDecl()
+		}
+
+	case tokClass:
+		return p.parseClassDecl()
+
+	case tokCase, tokDefault, tokElse, tokCatch:
+		p.failUnexpected(t, "statement")
+	}
+
+	x := p.parseExpr()
+	p.parseEnd()
+	return &ExprStmt{At: at, X: x}
+}
+
+// parseEnd consumes the `;` that ends a simple statement. It may be left out
+// directly before a closing `}`.
+func (p *parser) parseEnd() {
+	t := p.peek()
+	switch t.Type {
+	case tokSemicolon:
+		p.next()
+	case tokRBrace:
+	default:
+		p.failUnexpected(t, "';'")
+	}
+}
+
+// parseBlock parses `{ statements }`.
+func (p *parser) parseBlock() *BlockStmt {
+	open := p.expect(tokLBrace)
+	b := &BlockStmt{At: toPos(open.Pos)}
+	for {
+		t := p.peek()
+		if t.Type == tokRBrace {
+			b.End = toPos(t.Pos)
+			p.next()
+			return b
+		}
+		if t.Type == tokEOF {
+			p.failUnexpected(t, "'}'")
+		}
+		b.Stmts = append(b.Stmts, p.parseStmt())
+	}
+}
+
+// parseParenExpr parses `( expr )`.
+func (p *parser) parseParenExpr() Expr {
+	p.expect(tokLParen)
+	x := p.parseExpr()
+	p.expect(tokRParen)
+	return x
+}
+
+func (p *parser) parseVariable() *Variable {
+	t := p.peek()
+	if t.Type != tokVar {
+		p.failUnexpected(t, "variable")
+	}
+	p.next()
+	return &Variable{At: toPos(t.Pos), Name: t.Value[1:]}
+}
+
+func (p *parser) parseFor() Stmt {
+	at := toPos(p.next().Pos)
+	s := &ForStmt{At: at}
+	p.expect(tokLParen)
+	if p.peek().Type != tokSemicolon {
+		s.Init = p.parseExpr()
+	}
+	p.expect(tokSemicolon)
+	if p.peek().Type != tokSemicolon {
+		s.Cond = p.parseExpr()
+	}
+	p.expect(tokSemicolon)
+	if p.peek().Type != tokRParen {
+		s.Post = p.parseExpr()
+	}
+	p.expect(tokRParen)
+	s.Body = p.parseStmt()
+	return s
+}
+
+func (p *parser) parseForeach() Stmt {
+	at := toPos(p.next().Pos)
+	s := &ForeachStmt{At: at}
+	p.expect(tokLParen)
+	s.X = p.parseExpr()
+	p.expect(tokAs)
+	first := p.parseVariable()
+	if p.accept(tokDoubleArrow) {
+		s.Key = first
+		s.Value = p.parseVariable()
+	} else {
+		s.Value = first
+	}
+	p.expect(tokRParen)
+	s.Body = p.parseStmt()
+	return s
+}
+
+func (p *parser) parseSwitch() Stmt {
+	at := toPos(p.next().Pos)
+	s := &SwitchStmt{At: at, Tag: p.parseParenExpr()}
+	p.expect(tokLBrace)
+	seenDefault := false
+	for {
+		t := p.peek()
+		switch t.Type {
+		case tokRBrace:
+			p.next()
+			return s
+		case tokCase, tokDefault:
+		default:
+			p.failUnexpected(t, "'case', 'default' or '}'")
+		}
+
+		p.next()
+		c := &CaseClause{At: toPos(t.Pos)}
+		if t.Type == tokDefault {
+			if seenDefault {
+				p.fail(t.Pos, "duplicate 'default' in switch")
+			}
+			seenDefault = true
+			c.Default = true
+		} else {
+			c.Value = p.parseExpr()
+		}
+		p.expect(tokColon)
+		for {
+			typ := p.peek().Type
+			if typ == tokCase || typ == tokDefault || typ == tokRBrace || typ == tokEOF {
+				break
+			}
+			c.Body = append(c.Body, p.parseStmt())
+		}
+		s.Clauses = append(s.Clauses, c)
+	}
+}
+
+// parseParams parses a parameter list after its `(` up to and including
+// the `)`.
+func (p *parser) parseParams() []*Param {
+	var params []*Param
+	for p.peek().Type != tokRParen {
+		t := p.peek()
+		param := &Param{At: toPos(t.Pos)}
+		if p.accept(tokEllipsis) {
+			param.Variadic = true
+		}
+		param.Name = p.parseVariable().Name
+		if !param.Variadic && p.accept(tokAssign) {
+			param.Default = p.parseExpr()
+		}
+		params = append(params, param)
+		if !p.accept(tokComma) {
+			break
+		}
+	}
+	p.expect(tokRParen)
+	checkParams(params)
+	return params
+}
+
+// checkParams enforces the parameter order: required parameters, then
+// ones with defaults, then at most one variadic parameter.
+func checkParams(params []*Param) {
+	seenDefault := false
+	for i, param := range params {
+		switch {
+		case param.Variadic && i != len(params)-1:
+			panic(bailout{&Error{Pos: param.At, Msg: "variadic parameter $" + param.Name + " must be the last parameter"}})
+		case param.Default != nil:
+			seenDefault = true
+		case !param.Variadic && seenDefault:
+			panic(bailout{&Error{Pos: param.At, Msg: "required parameter $" + param.Name + " follows a parameter with a default value"}})
+		}
+	}
+}

@@ -1,0 +1,291 @@
+package ffi
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// MaxArguments is the most arguments one C call can take, fixed and
+// variadic together. purego v0.11.3 passes at most 32 words, and every
+// type here takes one word on the supported 64-bit targets.
+const MaxArguments = 32
+
+// Function is a C function with a declared signature.
+type Function struct {
+	name     string
+	addr     uintptr
+	params   []Type // the fixed parameters, without the "..." marker
+	variadic bool
+	ret      Type
+
+	// floating is set when a fixed parameter or the result is float or
+	// double. Such calls go through purego.RegisterFunc, which sorts
+	// arguments into integer and vector registers. All others take the
+	// faster purego.SyscallN.
+	floating bool
+
+	registerOnce sync.Once
+	callWord     func(...any) uintptr
+	callFloat    func(...any) float32
+	callDouble   func(...any) float64
+}
+
+// NewFunction declares the C function at addr. params may end with
+// Variadic. Void is not a parameter type and "..." is not a return type.
+// name is used in error messages.
+func NewFunction(name string, addr uintptr, params []Type, ret Type) (*Function, error) {
+	if addr == 0 {
+		return nil, fmt.Errorf("%s(): NULL function address", name)
+	}
+	f := &Function{name: name, addr: addr, ret: ret}
+	for i, t := range params {
+		switch {
+		case t == Variadic && i == len(params)-1:
+			f.variadic = true
+			continue
+		case t == Variadic:
+			return nil, fmt.Errorf("%s(): argument %d: \"...\" must be the last argument type", name, i+1)
+		case !t.isValue():
+			return nil, fmt.Errorf("%s(): argument %d: type %s is not allowed for an argument", name, i+1, t)
+		}
+		f.params = append(f.params, t)
+		if t.IsFloating() {
+			f.floating = true
+		}
+	}
+	if len(f.params) > MaxArguments {
+		return nil, fmt.Errorf("%s(): %d arguments declared, at most %d are supported", name, len(f.params), MaxArguments)
+	}
+	if ret != Void && !ret.isValue() {
+		return nil, fmt.Errorf("%s(): type %s is not allowed as the return type", name, ret)
+	}
+	if ret.IsFloating() {
+		f.floating = true
+	}
+	return f, nil
+}
+
+// Name returns the C name the function was declared with.
+func (f *Function) Name() string { return f.name }
+
+// Params returns the fixed parameter types and whether the function is
+// variadic.
+func (f *Function) Params() ([]Type, bool) { return f.params, f.variadic }
+
+// Return returns the declared return type.
+func (f *Function) Return() Type { return f.ret }
+
+func (f *Function) String() string { return fmt.Sprintf("FFIFunction(%s)", f.name) }
+
+// frame is the scratch space of one call. Frames come from a pool, which
+// keeps them and the temporary C strings they hold on the heap: the Go
+// stack may move when a callback runs Go code during the call, and C holds
+// the addresses of those strings.
+type frame struct {
+	words       [MaxArguments]uint64
+	syscallArgs [MaxArguments]uintptr // words as passed to purego.SyscallN
+	types       [MaxArguments]Type
+	temps       [][]byte
+	boxed       []any
+}
+
+var framePool = sync.Pool{New: func() any { return new(frame) }}
+
+// Call converts args by the declared types and calls the C function.
+//
+// A number parameter accepts a number, a [high, low] pair or an FFIValue
+// of exactly the declared type. A pointer parameter accepts an FFIValue of
+// type pointer, a string (copied to a NUL-terminated buffer valid during
+// the call) or none (NULL). Arguments after "..." must be FFIValues and are
+// passed by their own type. The result is nil for void and for a NULL
+// pointer, else a value of the return type that owns nothing.
+//
+// A callback runs only during calls made with the session that created
+// it; s may be nil when the call invokes no callback. An error raised by a
+// callback during the call is returned once the call is over.
+func (f *Function) Call(s *Session, args []Arg) (*Value, error) {
+	if err := f.checkCount(len(args)); err != nil {
+		return nil, err
+	}
+
+	fr := framePool.Get().(*frame)
+	defer fr.release()
+
+	floating := f.floating
+	for i, arg := range args {
+		t, bits, err := f.convertArg(fr, i, arg)
+		if err != nil {
+			return nil, err
+		}
+		fr.types[i], fr.words[i] = t, bits
+		if t.IsFloating() {
+			floating = true
+		}
+	}
+	if floating {
+		if err := f.checkVariadicFloats(fr, len(args)); err != nil {
+			return nil, err
+		}
+	}
+
+	var result uint64
+	locked := s.enter()
+	if floating {
+		result = f.callRegistered(fr, len(args))
+	} else {
+		result = f.callSyscall(fr, len(args))
+	}
+	err := s.exit(locked)
+	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
+	if err != nil {
+		return nil, err
+	}
+
+	switch {
+	case f.ret == Void:
+		return nil, nil
+	case f.ret == Pointer && result == 0:
+		return nil, nil
+	}
+	return newValue(f.ret, result), nil
+}
+
+func (f *Function) checkCount(n int) error {
+	fixed := len(f.params)
+	switch {
+	case f.variadic && n < fixed:
+		return fmt.Errorf("%s(): expected at least %d arguments, got %d", f.name, fixed, n)
+	case !f.variadic && n != fixed:
+		return fmt.Errorf("%s(): expected %d arguments, got %d", f.name, fixed, n)
+	case n > MaxArguments:
+		return fmt.Errorf("%s(): %d arguments given, at most %d are supported", f.name, n, MaxArguments)
+	}
+	return nil
+}
+
+// convertArg returns the C type and bits that argument i passes.
+func (f *Function) convertArg(fr *frame, i int, arg Arg) (Type, uint64, error) {
+	if i >= len(f.params) {
+		if arg.kind != argValue {
+			return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue for variadic argument, got %s", f.name, i+1, arg.typeName())
+		}
+		return arg.value.typ, arg.value.Bits(), nil
+	}
+
+	t := f.params[i]
+	if t == Pointer {
+		switch arg.kind {
+		case argNone:
+			return t, 0, nil
+		case argString:
+			return t, fr.tempString(arg.str), nil
+		case argValue:
+			if arg.value.typ == Pointer {
+				return t, arg.value.Bits(), nil
+			}
+		}
+		return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue of type pointer, string or none, got %s", f.name, i+1, arg.typeName())
+	}
+
+	if arg.kind == argValue {
+		if arg.value.typ != t {
+			return 0, 0, fmt.Errorf("%s(): argument %d: expected number or FFIValue of type %s, got %s", f.name, i+1, t, arg.typeName())
+		}
+		return t, arg.value.Bits(), nil
+	}
+	bits, err := convertNumber(t, arg)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s(): argument %d: %w", f.name, i+1, err)
+	}
+	return t, bits, nil
+}
+
+// checkVariadicFloats rejects float and double variadic arguments where
+// purego cannot pass them. On amd64 a variadic callee learns from register
+// AL how many vector registers hold arguments, and purego v0.11.3 always
+// sets AL to 0, so the callee would read garbage instead of the numbers.
+func (f *Function) checkVariadicFloats(fr *frame, n int) error {
+	if runtime.GOARCH != "amd64" {
+		return nil
+	}
+	for i := len(f.params); i < n; i++ {
+		if fr.types[i].IsFloating() {
+			return fmt.Errorf("%s(): argument %d: %s variadic arguments are not supported on amd64", f.name, i+1, fr.types[i])
+		}
+	}
+	return nil
+}
+
+// tempString copies s to a NUL-terminated buffer that stays valid, and in
+// place, until the frame is released, and returns its address.
+func (fr *frame) tempString(s string) uint64 {
+	buf := make([]byte, len(s)+1)
+	copy(buf, s)
+	fr.temps = append(fr.temps, buf)
+	return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf))))
+}
+
+func (fr *frame) release() {
+	clear(fr.temps)
+	fr.temps = fr.temps[:0]
+	clear(fr.boxed)
+	fr.boxed = fr.boxed[:0]
+	framePool.Put(fr)
+}
+
+// callSyscall calls a function whose arguments and result all travel in
+// integer registers (or on the stack after them).
+func (f *Function) callSyscall(fr *frame, n int) uint64 {
+	for i := range n {
+		fr.syscallArgs[i] = uintptr(fr.words[i])
+	}
+	r1, _, _ := purego.SyscallN(f.addr, fr.syscallArgs[:n]...)
+	runtime.KeepAlive(fr)
+	return f.ret.narrow(uint64(r1))
+}
+
+// callRegistered calls through purego.RegisterFunc, which places float
+// arguments in vector registers. Each argument is boxed as a Go value whose
+// type selects its register class: float32 and float64 for the floating
+// types, uintptr for the rest.
+func (f *Function) callRegistered(fr *frame, n int) uint64 {
+	f.registerOnce.Do(func() {
+		purego.RegisterFunc(&f.callWord, f.addr)
+		purego.RegisterFunc(&f.callFloat, f.addr)
+		purego.RegisterFunc(&f.callDouble, f.addr)
+	})
+
+	for i := range n {
+		switch fr.types[i] {
+		case Float:
+			fr.boxed = append(fr.boxed, math.Float32frombits(uint32(fr.words[i])))
+		case Double:
+			fr.boxed = append(fr.boxed, math.Float64frombits(fr.words[i]))
+		default:
+			fr.boxed = append(fr.boxed, uintptr(fr.words[i]))
+		}
+	}
+
+	var result uint64
+	switch f.ret {
+	case Float:
+		result = uint64(math.Float32bits(f.callFloat(fr.boxed...)))
+	case Double:
+		result = math.Float64bits(f.callDouble(fr.boxed...))
+	default:
+		result = f.ret.narrow(uint64(f.callWord(fr.boxed...)))
+	}
+	runtime.KeepAlive(fr)
+	return result
+}
+
+// callDestructor calls a destructor attached with Attach. It runs in a
+// cleanup goroutine, outside any session.
+func (f *Function) callDestructor(addr uintptr) {
+	purego.SyscallN(f.addr, addr)
+}

@@ -1,0 +1,293 @@
+package ffi
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// Value is a typed C value: a number of one of the integer or floating
+// types, or a pointer. A pointer value may own the memory it points to;
+// owned memory is released when the Value is garbage collected, unless it
+// was detached first.
+//
+// The value lives in Go memory until ByRef needs its address. From then on
+// it lives in a small C cell, so that C code can write through that address
+// and later reads see the write.
+//
+// A Value is not safe for concurrent use: it belongs to one script run.
+type Value struct {
+	typ  Type
+	bits uint64  // the value while cell is 0, widened as Type.narrow does
+	cell uintptr // C storage of the value once ByRef exposed its address
+
+	// base is kept reachable because this value points into its memory
+	// (the results of Offset and ByRef).
+	base *Value
+
+	// owner is set while the value owns the memory it points to.
+	owner *ownership
+}
+
+// ownership records how owned memory is released.
+type ownership struct {
+	cleanup runtime.Cleanup
+}
+
+// release is the cleanup argument for owned memory: exactly one of the
+// ways to release it is set. It must not reference the owning Value, or the
+// Value would never be collected.
+type release struct {
+	addr       uintptr
+	destructor *Function // called with addr; nil means libc free
+	slot       int       // callback trampoline slot to return, or -1
+}
+
+func (r release) run() {
+	switch {
+	case r.slot >= 0:
+		releaseCallbackSlot(r.slot)
+	case r.destructor != nil:
+		r.destructor.callDestructor(r.addr)
+	default:
+		cFree(r.addr)
+	}
+}
+
+func newValue(t Type, bits uint64) *Value {
+	return &Value{typ: t, bits: bits}
+}
+
+// Type returns the C type of v.
+func (v *Value) Type() Type { return v.typ }
+
+// Bits returns the value's bits: integers sign- or zero-extended to 64 bits,
+// float as its IEEE-754 single-precision bits, double as its double bits,
+// pointers as the address.
+func (v *Value) Bits() uint64 {
+	if v.cell != 0 {
+		return loadWord(v.cell, v.typ)
+	}
+	return v.bits
+}
+
+// Address returns the address a pointer value holds (0 for NULL) and the
+// bits of other values.
+func (v *Value) Address() uintptr { return uintptr(v.Bits()) }
+
+// IsNull reports whether v is a NULL pointer.
+func (v *Value) IsNull() bool { return v.typ == Pointer && v.Bits() == 0 }
+
+// Owns reports whether v owns the memory it points to.
+func (v *Value) Owns() bool { return v.owner != nil }
+
+// Number converts v to an HSL number: integers exactly up to 2^53, float
+// and double as float64, pointers as their address.
+func (v *Value) Number() float64 { return v.typ.toNumber(v.Bits()) }
+
+// Number64 returns the two 32-bit halves of a uint64, sint64 or pointer
+// value (two's complement for negative values).
+func (v *Value) Number64() (high, low uint32, err error) {
+	switch v.typ {
+	case Uint64, Sint64, Pointer:
+		bits := v.Bits()
+		return uint32(bits >> 32), uint32(bits), nil
+	}
+	return 0, 0, fmt.Errorf("expected FFIValue of type uint64, sint64 or pointer, got %s", v.typ)
+}
+
+func (v *Value) String() string {
+	return fmt.Sprintf("FFIValue(%s %#x)", v.typ, v.Bits())
+}
+
+// NewNumber returns a value of type t converted from arg: a number (see
+// Type for the conversion), or for the 64-bit types and pointer also a
+// [high, low] pair. NaN and infinities are rejected for integer types.
+func NewNumber(t Type, arg Arg) (*Value, error) {
+	if !t.isValue() {
+		return nil, fmt.Errorf("type %s has no values", t)
+	}
+	bits, err := convertNumber(t, arg)
+	if err != nil {
+		return nil, err
+	}
+	return newValue(t, bits), nil
+}
+
+// convertNumber converts a number or [high, low] argument to the bits of t.
+func convertNumber(t Type, arg Arg) (uint64, error) {
+	switch arg.kind {
+	case argNumber:
+		return t.fromNumber(arg.number)
+	case argPair:
+		if t.Size() != 8 || t == Double {
+			return 0, fmt.Errorf("a [high, low] pair needs a 64-bit integer type, got %s", t)
+		}
+		return arg.bits, nil
+	}
+	return 0, fmt.Errorf("expected number, got %s", arg.typeName())
+}
+
+// NullPointer returns a NULL pointer value.
+func NullPointer() *Value { return newValue(Pointer, 0) }
+
+// Allocate returns a pointer to size bytes of zeroed C memory that the
+// value owns.
+func Allocate(size int) (*Value, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("size must be at least 1, got %d", size)
+	}
+	addr, err := cAlloc(size)
+	if err != nil {
+		return nil, err
+	}
+	return ownedPointer(addr), nil
+}
+
+// CString returns a pointer to a NUL-terminated C copy of s that the value
+// owns. C string functions read s only up to its first NUL byte.
+func CString(s string) (*Value, error) {
+	addr, err := cAlloc(len(s) + 1)
+	if err != nil {
+		return nil, err
+	}
+	copy(bytesAt(addr, len(s)), s)
+	return ownedPointer(addr), nil
+}
+
+// ownedPointer wraps C memory from cAlloc in a value that frees it.
+func ownedPointer(addr uintptr) *Value {
+	v := newValue(Pointer, uint64(addr))
+	v.own(release{addr: addr, slot: -1})
+	return v
+}
+
+func (v *Value) own(r release) {
+	v.owner = &ownership{cleanup: runtime.AddCleanup(v, release.run, r)}
+}
+
+// Attach makes pointer p own the memory it points to. When p is collected,
+// destructor is called with the address, or libc free when destructor is
+// nil. The destructor must take exactly one pointer argument.
+func Attach(p *Value, destructor *Function) error {
+	if err := requirePointer(p); err != nil {
+		return err
+	}
+	if p.owner != nil {
+		return errors.New("the value already owns its memory")
+	}
+	addr := p.Address()
+	if addr == 0 {
+		return ErrNullPointer
+	}
+	if destructor != nil && (len(destructor.params) != 1 || destructor.params[0] != Pointer || destructor.variadic) {
+		return fmt.Errorf("destructor %s() must take exactly one pointer argument", destructor.name)
+	}
+	p.own(release{addr: addr, destructor: destructor, slot: -1})
+	return nil
+}
+
+// Detach makes p give up the memory it owns, so nothing frees it. Detaching
+// a value that owns nothing does nothing.
+func Detach(p *Value) {
+	if p.owner == nil {
+		return
+	}
+	p.owner.cleanup.Stop()
+	p.owner = nil
+	runtime.KeepAlive(p) // Stop only works while p is reachable
+}
+
+// ByRef returns a pointer to the C storage of v (C &v). The result keeps v
+// reachable. C code may write through the pointer and v then has the new
+// value.
+func ByRef(v *Value) (*Value, error) {
+	if v.cell == 0 {
+		cell, err := cAlloc(8)
+		if err != nil {
+			return nil, err
+		}
+		storeWord(cell, v.typ, v.bits)
+		v.cell = cell
+		runtime.AddCleanup(v, cFree, cell)
+	}
+	ref := newValue(Pointer, uint64(v.cell))
+	ref.base = v
+	return ref, nil
+}
+
+// Deref reads a value of type t at the address in pointer p (C *(t *)p).
+// Reading a pointer that is NULL returns nil. The result does not own
+// memory.
+func Deref(p *Value, t Type) (*Value, error) {
+	if err := requirePointer(p); err != nil {
+		return nil, err
+	}
+	if !t.isValue() {
+		return nil, fmt.Errorf("type %s has no values", t)
+	}
+	addr := p.Address()
+	if addr == 0 {
+		return nil, ErrNullPointer
+	}
+	bits := loadWord(addr, t)
+	runtime.KeepAlive(p)
+	if t == Pointer && bits == 0 {
+		return nil, nil
+	}
+	return newValue(t, bits), nil
+}
+
+// Offset returns the pointer p plus offset bytes. The result does not own
+// memory but keeps p reachable.
+func Offset(p *Value, offset int64) (*Value, error) {
+	if err := requirePointer(p); err != nil {
+		return nil, err
+	}
+	q := newValue(Pointer, p.Bits()+uint64(offset))
+	q.base = p
+	return q, nil
+}
+
+// Memcpy copies the bytes of data to the address in p. The caller
+// guarantees that len(data) bytes fit there.
+func Memcpy(p *Value, data string) error {
+	if err := requirePointer(p); err != nil {
+		return err
+	}
+	addr := p.Address()
+	if addr == 0 {
+		return ErrNullPointer
+	}
+	copy(bytesAt(addr, len(data)), data)
+	runtime.KeepAlive(p)
+	return nil
+}
+
+// ReadString copies size bytes at the address in p, or with a negative
+// size the bytes before the first NUL.
+func ReadString(p *Value, size int) (string, error) {
+	if err := requirePointer(p); err != nil {
+		return "", err
+	}
+	addr := p.Address()
+	if addr == 0 {
+		return "", ErrNullPointer
+	}
+	if size < 0 {
+		size = cStringLen(addr)
+	}
+	s := string(bytesAt(addr, size))
+	runtime.KeepAlive(p)
+	return s, nil
+}
+
+func requirePointer(p *Value) error {
+	if p == nil {
+		return errors.New("expected FFIValue of type pointer, got none")
+	}
+	if p.typ != Pointer {
+		return fmt.Errorf("expected FFIValue of type pointer, got %s", p.typ)
+	}
+	return nil
+}

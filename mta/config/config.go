@@ -91,14 +91,12 @@ func (l Listener) HostPort() string {
 	return net.JoinHostPort(l.Address, strconv.Itoa(l.Port))
 }
 
-// Spool is the durable message store.
+// Spool is the durable message store. A message is always durable before
+// the client gets 250.
 type Spool struct {
 	// Path is the spool directory; default "spool", relative to the
 	// working directory.
 	Path string
-	// Fsync makes a message durable before 250 is sent (default true).
-	// Turning it off trades crash safety for speed.
-	Fsync bool
 }
 
 // Resolver is the DNS resolver used for MX and address lookups.

@@ -71,7 +71,7 @@ func TestEmptyFileDefaults(t *testing.T) {
 	if tr.Retry.Count != 30 || tr.OnExpire != "bounce" || tr.Retry.MaxAge != 5*24*time.Hour {
 		t.Errorf("default retry = %+v, onexpire %q", tr.Retry, tr.OnExpire)
 	}
-	if !cfg.Spool.Fsync || cfg.Spool.Path != "spool" {
+	if cfg.Spool.Path != "spool" {
 		t.Errorf("spool = %+v", cfg.Spool)
 	}
 }

@@ -28,7 +28,7 @@ type rawConfig struct {
 }
 
 func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
-	r.spool = Spool{Path: "spool", Fsync: true}
+	r.spool = Spool{Path: "spool"}
 	r.resolver = Resolver{Timeout: 5 * time.Second, CacheSize: 10000}
 	r.queues = Queues{Concurrency: 25000}
 	r.hookNodes = map[string]*yaml.Node{}
@@ -41,8 +41,7 @@ func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
 		},
 		"spool": func(n *yaml.Node, key string) {
 			d.mapping(n, key, map[string]field{
-				"path":  d.str(&r.spool.Path),
-				"fsync": d.boolean(&r.spool.Fsync),
+				"path": d.str(&r.spool.Path),
 			})
 		},
 		"resolver": func(n *yaml.Node, key string) {

@@ -16,8 +16,7 @@ type outcome struct {
 	forced    ActionKind // ActionBounce or ActionDelete from pre-delivery, expiry or an operator
 	expired   bool       // forced by the maximum age
 	reason    string
-	policy    any
-	keys      []string
+	policy    *PolicyInfo
 	fields    Fields
 	context   any
 	// pre carries pre-delivery's metadata and DSN settings.
@@ -34,16 +33,17 @@ func (q *Queue) attempt(e *entry, sq *subqueue, grant Grant, source SourceIP) {
 
 	fields := sq.fields
 	fields.LocalIP = source.Address
-	pre := hooks.PreDelivery(ctx, &PreDelivery{Message: msg, Retry: msg.Retry, Fields: fields, Policy: grant.Info()})
-	o := outcome{policy: grant.Info(), fields: fields, context: pre.Context, pre: &pre}
+	info := grant.Info()
+	pre := hooks.PreDelivery(ctx, &PreDelivery{Message: msg, Retry: msg.Retry, Fields: fields, Policy: info})
+	o := outcome{policy: info, fields: fields, context: pre.Context, pre: &pre}
 
 	switch pre.Kind {
 	case ActionQueue:
-		q.release(sq, grant)
+		q.release(sq, grant, info)
 		q.requeue(e, &pre, nil, q.clock.Now(), outcome{fields: fields, pre: &pre})
 		return
 	case ActionBounce, ActionDelete:
-		q.release(sq, grant)
+		q.release(sq, grant, info)
 		o.forced, o.reason = pre.Kind, pre.Reason
 		q.conclude(e, o)
 		return
@@ -61,8 +61,7 @@ func (q *Queue) attempt(e *entry, sq *subqueue, grant Grant, source SourceIP) {
 	if res.Duration == 0 {
 		res.Duration = time.Since(start)
 	}
-	o.keys = grant.Keys()
-	q.release(sq, grant)
+	q.release(sq, grant, info)
 
 	o.attempted, o.result = true, res
 	q.conclude(e, o)

@@ -18,9 +18,9 @@ type Hooks interface {
 // PreDelivery is the input of the pre-delivery hook.
 type PreDelivery struct {
 	Message Message
-	Retry   int    // attempts made before this one
-	Fields  Fields // the fields the entry was picked up with
-	Policy  any    // Grant.Info of the pickup
+	Retry   int         // attempts made before this one
+	Fields  Fields      // the fields the entry was picked up with
+	Policy  *PolicyInfo // nil when no policy limited the pickup
 }
 
 // PostDelivery is the input of the post-delivery hook.
@@ -34,7 +34,7 @@ type PostDelivery struct {
 	Action string
 	// Attempt is nil when no attempt was made.
 	Attempt *Result
-	Policy  any // Grant.Info of the pickup; nil without an attempt
+	Policy  *PolicyInfo // nil without an attempt or a limiting policy
 	DSN     *DSNInfo
 	// Context is the value pre-delivery left in Action.Context.
 	Context any

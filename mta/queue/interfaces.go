@@ -61,11 +61,51 @@ type Admission interface {
 // once, when the attempt ends.
 type Grant interface {
 	Release()
-	// Keys are the policy keys in display form ("per-mx: localip=...").
-	Keys() []string
-	// Info is what the post-delivery hook gets as $arguments["policy"];
-	// its type belongs to the Admission implementation.
-	Info() any
+	// Info describes the policies that limited the pickup. It stays valid
+	// after Release; nil means no policy limited it.
+	Info() *PolicyInfo
+}
+
+// PolicyInfo is what post-delivery gets as $arguments["policy"].
+type PolicyInfo struct {
+	// Tags of every condition or default that gave limits to the pickup.
+	Tags     []string        `json:"tags"`
+	Policies []AppliedPolicy `json:"policies"`
+}
+
+// AppliedPolicy is one policy that limited a pickup.
+type AppliedPolicy struct {
+	ID string `json:"id"`
+	// Key is the sub-queue key in display form ("per-mx: remotemx=#gsuite").
+	Key    string   `json:"key"`
+	Fields []string `json:"fields"`
+	// Condition is the matched if-array, field to matchers; nil when the
+	// default applied.
+	Condition  map[string][]string `json:"condition"`
+	Tags       []string            `json:"tags"`
+	Properties map[string]string   `json:"properties,omitempty"`
+	Stop       *bool               `json:"stop,omitempty"`
+	Cluster    *bool               `json:"cluster,omitempty"`
+	// Dynamic lists the dynamic policies in force for the key.
+	Dynamic []DynamicRef `json:"dynamic,omitempty"`
+}
+
+// DynamicRef names one dynamic policy.
+type DynamicRef struct {
+	ID  string `json:"id"`
+	Tag string `json:"tag,omitempty"`
+}
+
+// Keys returns the sub-queue keys of the pickup.
+func (p *PolicyInfo) Keys() []string {
+	if p == nil {
+		return nil
+	}
+	keys := make([]string, len(p.Policies))
+	for i := range p.Policies {
+		keys[i] = p.Policies[i].Key
+	}
+	return keys
 }
 
 // Refusal says why an entry may not be picked up yet.

@@ -27,7 +27,7 @@ type attemptRecord struct {
 	Action   string       `json:"action,omitempty"`
 	Attempt  *attemptJSON `json:"attempt,omitempty"`
 	DSN      *DSNInfo     `json:"dsn,omitempty"`
-	Policy   *policyJSON  `json:"policy,omitempty"`
+	Policy   *PolicyInfo  `json:"policy,omitempty"`
 	Message  messageJSON  `json:"message"`
 	Outcome  string       `json:"outcome"`
 	Delay    float64      `json:"delay,omitempty"`
@@ -38,10 +38,6 @@ type attemptRecord struct {
 type attemptJSON struct {
 	*Result
 	Duration float64 `json:"duration"`
-}
-
-type policyJSON struct {
-	Keys []string `json:"keys"`
 }
 
 type addressJSON struct {
@@ -117,9 +113,10 @@ func (l *attemptLog) write(rec *attemptRecord) error {
 // outcome. def is the default action post-delivery saw, final what the
 // queue does.
 func (q *Queue) logOutcome(e *entry, msg *Message, o *outcome, final, def string, expired bool, dsn *DSNInfo, delay time.Duration, now time.Time) {
-	subqueue := strings.Join(o.keys, "; ")
-	if subqueue == "" && e.sq != nil {
-		subqueue = e.sq.key
+	keys := o.policy.Keys()
+	subqueue := strings.Join(keys, "; ")
+	if subqueue == "" {
+		subqueue = o.fields.String()
 	}
 	attrs := []slog.Attr{
 		slog.String("msg_id", msg.TransactionID),
@@ -169,9 +166,9 @@ func (q *Queue) logOutcome(e *entry, msg *Message, o *outcome, final, def string
 	if o.result != nil {
 		rec.Attempt = &attemptJSON{Result: o.result, Duration: o.result.Duration.Seconds()}
 	}
-	if len(o.keys) > 0 {
-		rec.Policy = &policyJSON{Keys: o.keys}
-		rec.Subqueue = o.keys
+	if o.policy != nil {
+		rec.Policy = o.policy
+		rec.Subqueue = keys
 	}
 	if err := q.attempts.write(rec); err != nil {
 		q.log.Error("cannot write the attempt log", "msg_id", msg.TransactionID, "err", err)

@@ -88,6 +88,28 @@ type Fields struct {
 	Grouping        string
 }
 
+// String returns the fields in display form, "field=value" pairs with the
+// empty ones left out: "transportid=mx,recipientdomain=example.com,...".
+func (f *Fields) String() string {
+	var b strings.Builder
+	for _, kv := range [...][2]string{
+		{"transportid", f.TransportID}, {"jobid", f.JobID}, {"tenantid", f.TenantID},
+		{"recipientdomain", f.RecipientDomain}, {"localip", f.LocalIP},
+		{"remotemx", f.RemoteMX}, {"remoteip", f.RemoteIP}, {"grouping", f.Grouping},
+	} {
+		if kv[1] == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(kv[1])
+	}
+	return b.String()
+}
+
 // subqueueKey identifies the ready list an entry waits in: every field
 // except the source IP, which is chosen at pickup among the transport's
 // candidates. Entries with equal keys get equal pickup decisions, so the

@@ -706,14 +706,14 @@ func (q *Queue) wakeWaiter(key string) {
 
 // release ends a pickup: the policy slots go back and sub-queues waiting
 // for them are woken.
-func (q *Queue) release(sq *subqueue, grant Grant) {
+func (q *Queue) release(sq *subqueue, grant Grant, info *PolicyInfo) {
 	grant.Release()
 	q.mu.Lock()
 	q.inflight--
 	sq.inflight--
-	if len(q.waiters) > 0 {
-		for _, key := range grant.Keys() {
-			q.wakeWaiter(key)
+	if len(q.waiters) > 0 && info != nil {
+		for i := range info.Policies {
+			q.wakeWaiter(info.Policies[i].Key)
 		}
 	}
 	if sq.state == sqParked && sq.refusal.Reason == "concurrency" {
@@ -726,9 +726,8 @@ func (q *Queue) release(sq *subqueue, grant Grant) {
 // noGrant is the grant of a queue without a policy engine.
 type noGrant struct{}
 
-func (noGrant) Release()       {}
-func (noGrant) Keys() []string { return nil }
-func (noGrant) Info() any      { return nil }
+func (noGrant) Release()          {}
+func (noGrant) Info() *PolicyInfo { return nil }
 
 // jitter spreads d uniformly by up to fraction either way.
 func jitter(d time.Duration, fraction float64) time.Duration {

@@ -150,8 +150,9 @@ func (g *mxGrant) Release() {
 	g.l.inflight[g.mx]--
 	g.l.mu.Unlock()
 }
-func (g *mxGrant) Keys() []string { return []string{"per-mx: remotemx=" + g.mx} }
-func (g *mxGrant) Info() any      { return nil }
+func (g *mxGrant) Info() *PolicyInfo {
+	return &PolicyInfo{Policies: []AppliedPolicy{{ID: "per-mx", Key: "per-mx: remotemx=" + g.mx, Fields: []string{"remotemx"}}}}
+}
 
 func (l *mxLimit) Acquire(f *Fields) (Grant, *Refusal) {
 	l.mu.Lock()

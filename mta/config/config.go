@@ -35,8 +35,9 @@ import (
 // directory.
 const FileName = "smtpd.yaml"
 
-// PolicyFileName is the queue policy file that sits beside FileName.
-const PolicyFileName = "smtpd-policy.yaml"
+// PolicyFileNames are the queue policy files that may sit beside
+// FileName: the policies, and configured suspends.
+var PolicyFileNames = []string{"smtpd-policy.yaml", "smtpd-suspend.yaml"}
 
 //go:embed default.yaml
 var defaultYAML []byte
@@ -57,8 +58,9 @@ type Config struct {
 	Transports []*Transport // in file order; the first is the default
 	Scripting  Scripting
 	API        API
-	// PolicyFile is the queue policy file, "" when there is none.
-	PolicyFile string
+	// PolicyFiles are the queue policy files found in Dir, in the order of
+	// PolicyFileNames.
+	PolicyFiles []string
 }
 
 // Server is one inbound SMTP server with its listeners.
@@ -207,7 +209,7 @@ func (c *Config) DefaultTransport() *Transport {
 }
 
 // Load reads dir/smtpd.yaml, or the embedded defaults when the directory
-// has no such file, and notes dir/smtpd-policy.yaml when it exists.
+// has no such file, and notes the policy files that exist in dir.
 // The error is an ErrorList when the file is invalid.
 func Load(dir string) (*Config, error) {
 	info, err := os.Stat(dir)
@@ -231,8 +233,10 @@ func Load(dir string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if policy := filepath.Join(dir, PolicyFileName); fileExists(policy) {
-		cfg.PolicyFile = policy
+	for _, name := range PolicyFileNames {
+		if path := filepath.Join(dir, name); fileExists(path) {
+			cfg.PolicyFiles = append(cfg.PolicyFiles, path)
+		}
 	}
 	return cfg, nil
 }

@@ -199,10 +199,10 @@ type servedListener struct {
 }
 
 func loadPolicy(cfg *config.Config) (*policy.Config, error) {
-	if cfg.PolicyFile == "" {
+	if len(cfg.PolicyFiles) == 0 {
 		return nil, nil
 	}
-	return policy.LoadFile(cfg.PolicyFile)
+	return policy.LoadFiles(cfg.PolicyFiles...)
 }
 
 func (s *Server) loadHooks(cfg *config.Config) (queue.Hooks, error) {
@@ -351,7 +351,7 @@ func (s *Server) Reload() error {
 	if !sameListeners(old, cfg) {
 		s.log.Warn("listener changes take effect at the next start")
 	}
-	s.log.Info("configuration reloaded", "file", cfg.File, "policy", cfg.PolicyFile)
+	s.log.Info("configuration reloaded", "file", cfg.File, "policy", cfg.PolicyFiles)
 	return nil
 }
 

@@ -167,3 +167,14 @@ func exceptionText(o *Object) string {
 	col, _ := o.Prop("column")
 	return file.str() + ":" + line.String() + ":" + col.String() + ": " + msg.String()
 }
+
+// ProtoFunction returns the function value of compiled code without
+// captures (a named function).
+func ProtoFunction(p *Proto) Value {
+	return FunctionValue(&Function{proto: p})
+}
+
+// ClassFunction returns the constructor value of a class.
+func ClassFunction(c *Class) Value {
+	return FunctionValue(&Function{class: c})
+}

@@ -46,6 +46,7 @@ type Program struct {
 	main    *Module
 	modules []*Module // in run order: dependencies first, main last
 	limits  Limits
+	statics []Value // initial values of class static variables
 	pool    sync.Pool
 }
 
@@ -60,8 +61,43 @@ type Module struct {
 	// (none for ordinary variables, which start unset).
 	consts   []Value
 	hasConst []bool
-	readOnly []bool
-	classes  []*Class // classes whose static variables the run copies
+	slots    map[string]int
+}
+
+func (m *Module) slot(name string) (int, bool) {
+	i, ok := m.slots[name]
+	return i, ok
+}
+
+// ModuleSpec describes a compiled module for NewProgram.
+type ModuleSpec struct {
+	Name    string
+	Init    *Proto
+	Globals []string
+	// Consts gives globals an initial value (data imports); a missing or
+	// undefined entry leaves the global unassigned.
+	Consts map[int]Value
+}
+
+// NewProgram assembles compiled modules (dependencies first, the main
+// script last) into a runnable program. statics are the initial values of
+// all class static variables by slot.
+func NewProgram(mods []ModuleSpec, statics []Value, limits Limits) *Program {
+	p := &Program{limits: limits.withDefaults(), statics: statics}
+	for i, ms := range mods {
+		m := &Module{Name: ms.Name, Init: ms.Init, Globals: ms.Globals, index: i,
+			consts: make([]Value, len(ms.Globals)), hasConst: make([]bool, len(ms.Globals)),
+			slots: map[string]int{}}
+		for j, g := range ms.Globals {
+			m.slots[g] = j
+		}
+		for j, v := range ms.Consts {
+			m.consts[j], m.hasConst[j] = v, true
+		}
+		p.modules = append(p.modules, m)
+	}
+	p.main = p.modules[len(p.modules)-1]
+	return p
 }
 
 // RunOptions are the per-run inputs of Program.Run.

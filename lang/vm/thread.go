@@ -2,37 +2,422 @@ package vm
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"runtime/debug"
 )
 
-// thread is the state of one run: value stack, frames, globals and
-// handlers. Threads are pooled per Program and reused after reset.
+// thread is the state of one run: value stack, frames, globals, handlers
+// and barriers. Threads are pooled per Program and reused after reset.
 type thread struct {
 	prog      *Program
 	ctx       context.Context
 	opts      *RunOptions
 	out       io.Writer
 	runValues map[any]any
+	limits    Limits
+
+	stack       []Value
+	sp          int // saved stack top while Go code runs
+	frames      []frame
+	handlers    []handler
+	barriers    []barrierRecord
+	globals     [][]Value // per module
+	statics     []Value
+	calls       []Call // builtin call contexts, one per nesting level
+	nativeDepth int
+
+	budget  int64 // instructions left before the next limit check
+	chunk   int64 // size of the current budget chunk
+	used    int64 // instructions counted in earlier budgets
+	echoBuf []byte
+	highSP  int
 }
 
-func newThread(p *Program) *thread { return &thread{prog: p} }
+type frame struct {
+	proto *Proto
+	fn    *Function
+	pc    int // next instruction; while a callee runs, the return point
+	bp    int // first local slot
+	this  *Object
+	base  bool // entered from Go: its return ends exec
+}
+
+type handler struct {
+	frame    int // frame index that owns the try
+	sp       int
+	catchPC  int
+	barriers int
+}
+
+type barrierRecord struct {
+	frame  int
+	root   int32 // -1 without a variable
+	key    string
+	unlock func()
+}
+
+// errHaltRun ends a run normally (top-level return).
+var errHaltRun = errors.New("halt")
+
+func newThread(p *Program) *thread {
+	th := &thread{prog: p}
+	th.stack = make([]Value, 256)
+	th.frames = make([]frame, 0, 16)
+	th.calls = make([]Call, 4)
+	th.globals = make([][]Value, len(p.modules))
+	for i, m := range p.modules {
+		th.globals[i] = make([]Value, len(m.Globals))
+	}
+	return th
+}
 
 func (th *thread) reset() {
+	clear(th.stack[:th.highSP])
+	th.highSP = 0
+	th.sp = 0
+	th.frames = th.frames[:0]
+	th.handlers = th.handlers[:0]
+	th.barriers = th.barriers[:0]
 	th.ctx, th.opts, th.out, th.runValues = nil, nil, nil, nil
+	for i := range th.calls {
+		th.calls[i] = Call{}
+	}
 }
 
 func (th *thread) owner() any { return th }
 
-func (th *thread) run(ctx context.Context, opts *RunOptions) error {
+func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
+	if opts == nil {
+		opts = &RunOptions{}
+	}
 	th.ctx = ctx
 	th.opts = opts
-	return Errorf("the interpreter is not built yet")
+	th.out = opts.Out
+	if th.out == nil {
+		th.out = io.Discard
+	}
+	th.limits = th.prog.limits
+	if opts.Limits.MaxInstructions > 0 {
+		th.limits.MaxInstructions = opts.Limits.MaxInstructions
+	}
+	if opts.Limits.MaxCallDepth > 0 {
+		th.limits.MaxCallDepth = opts.Limits.MaxCallDepth
+	}
+	if opts.Limits.MaxMemory > 0 {
+		th.limits.MaxMemory = opts.Limits.MaxMemory
+	}
+	th.used = 0
+	th.chunk = min(th.limits.MaxInstructions, budgetChunk)
+	th.budget = th.chunk
+
+	for i, m := range th.prog.modules {
+		g := th.globals[i]
+		for j := range g {
+			if m.hasConst[j] {
+				g[j] = m.consts[j]
+			} else {
+				g[j] = undef
+			}
+		}
+	}
+	if n := len(th.prog.statics); n > 0 {
+		if cap(th.statics) < n {
+			th.statics = make([]Value, n)
+		}
+		th.statics = th.statics[:n]
+		copy(th.statics, th.prog.statics)
+	}
+	main := th.globals[len(th.globals)-1]
+	for name, v := range opts.Globals {
+		slot, ok := th.prog.main.slot(name)
+		if !ok {
+			return fmt.Errorf("run: global $%s is not declared by the program", name)
+		}
+		main[slot] = v
+	}
+
+	defer func() {
+		th.releaseBarriers(0)
+	}()
+	for _, m := range th.prog.modules {
+		_, err := th.callProto(m.Init, nil, nil, nil)
+		if err == errHaltRun {
+			continue // the module's top-level code ended, possibly by return
+		}
+		if err != nil {
+			if errors.Is(err, ErrHalt) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }
 
-func (th *thread) currentPos() Pos { return Pos{} }
+const budgetChunk = 1 << 16
 
-func (th *thread) global(name string) (Value, bool) { return None, false }
+// refill is called when the instruction budget of the current chunk runs
+// out: it checks the limit and the context, then grants the next chunk.
+func (th *thread) refill(budget int64) error {
+	th.used += th.chunk - budget
+	if th.used >= th.limits.MaxInstructions {
+		return &Error{Message: msgInstructionLimit, Fatal: true}
+	}
+	if err := th.ctx.Err(); err != nil {
+		return &Error{Message: "run canceled: " + err.Error(), Fatal: true, Err: err}
+	}
+	th.chunk = min(th.limits.MaxInstructions-th.used, budgetChunk)
+	th.budget = th.chunk
+	return nil
+}
 
+// currentPos returns the source position of the innermost HSL frame.
+func (th *thread) currentPos() Pos {
+	for i := len(th.frames) - 1; i >= 0; i-- {
+		return th.framePos(i)
+	}
+	return Pos{}
+}
+
+func (th *thread) framePos(i int) Pos {
+	f := &th.frames[i]
+	pc := f.pc - 1
+	p := f.proto
+	if pc < 0 {
+		pc = 0
+	}
+	if pc >= len(p.Lines) {
+		return Pos{File: p.File}
+	}
+	return Pos{File: p.File, Line: int(p.Lines[pc]), Col: int(p.Cols[pc])}
+}
+
+func (th *thread) stackTrace() []StackFrame {
+	out := make([]StackFrame, 0, len(th.frames))
+	for i := len(th.frames) - 1; i >= 0; i-- {
+		name := th.frames[i].proto.Name
+		if name == "" {
+			name = "<anonymous>"
+		}
+		out = append(out, StackFrame{Func: name, Pos: th.framePos(i)})
+	}
+	return out
+}
+
+func (th *thread) global(name string) (Value, bool) {
+	slot, ok := th.prog.main.slot(name)
+	if !ok {
+		return None, false
+	}
+	v := th.globals[len(th.globals)-1][slot]
+	if v.kind == kindUndef {
+		return None, false
+	}
+	return v, true
+}
+
+// ensureStack makes room for n more slots above sp.
+func (th *thread) ensureStack(sp, n int) {
+	if sp+n <= len(th.stack) {
+		return
+	}
+	size := len(th.stack) * 2
+	for size < sp+n {
+		size *= 2
+	}
+	s := make([]Value, size)
+	copy(s, th.stack[:sp])
+	th.stack = s
+}
+
+// callValue calls a function value from Go (a builtin's callback).
 func (th *thread) callValue(fn Value, args []Value) (Value, error) {
-	return None, Errorf("the interpreter is not built yet")
+	if fn.kind != KindFunction {
+		return None, Errorf("cannot call %s", fn.TypeName())
+	}
+	f := (*Function)(fn.p)
+	return th.callFunction(f, args)
+}
+
+func (th *thread) callFunction(f *Function, args []Value) (Value, error) {
+	switch {
+	case f.proto != nil:
+		return th.callProto(f.proto, f, f.this, args)
+	case f.builtin != nil:
+		return th.callBuiltin(f.builtin.name, f.builtin.fn, args)
+	case f.method != nil:
+		name := f.this.class.Name + "->" + f.Name()
+		return th.callBuiltin(name, func(c *Call, a []Value) (Value, error) { return f.method(c, f.this, a) }, args)
+	case f.class != nil:
+		return th.construct(f.class, args)
+	}
+	return None, Errorf("cannot call this function")
+}
+
+// callProto runs an HSL function to completion from Go.
+func (th *thread) callProto(p *Proto, fn *Function, this *Object, args []Value) (Value, error) {
+	sp := th.sp
+	th.ensureStack(sp, len(args)+1)
+	th.stack[sp] = FunctionValue(fn)
+	if fn == nil {
+		th.stack[sp] = None
+	}
+	copy(th.stack[sp+1:], args)
+	sp += 1 + len(args)
+	if err := th.pushFrame(p, fn, this, sp, len(args), true); err != nil {
+		return None, err
+	}
+	return th.exec()
+}
+
+// construct creates an object of cls with args.
+func (th *thread) construct(cls *Class, args []Value) (Value, error) {
+	if cls.user != nil {
+		o := &Object{class: cls}
+		return th.callProto(cls.user.Ctor, nil, o, args)
+	}
+	if cls.New == nil {
+		return None, Errorf("%s cannot be constructed", cls.Name)
+	}
+	return th.callBuiltin(cls.Name, cls.New, args)
+}
+
+// callBuiltin runs Go code with a Call context; a panic becomes a runtime
+// error of the script.
+func (th *thread) callBuiltin(name string, fn BuiltinFunc, args []Value) (result Value, err error) {
+	if th.nativeDepth >= len(th.calls) {
+		th.calls = append(th.calls, Call{})
+	}
+	c := &th.calls[th.nativeDepth]
+	c.th, c.name = th, name
+	th.nativeDepth++
+	defer func() {
+		th.nativeDepth--
+		if r := recover(); r != nil {
+			err = &Error{Message: fmt.Sprintf("%s(): internal error: %v", name, r), Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+		}
+	}()
+	return fn(c, args)
+}
+
+// pushFrame enters p with argc arguments just below sp (the function slot
+// below them). It checks arity and depth and prepares the locals.
+func (th *thread) pushFrame(p *Proto, fn *Function, this *Object, sp, argc int, base bool) error {
+	if len(th.frames) >= th.limits.MaxCallDepth {
+		return Errorf("maximum call depth %d exceeded", th.limits.MaxCallDepth)
+	}
+	bp := sp - argc
+	if argc < p.MinArgs || (!p.Variadic && argc > p.NumParams) {
+		return th.arityError(p, argc)
+	}
+	th.ensureStack(sp, p.NumLocals+p.MaxStack+1)
+	stack := th.stack
+	if p.Variadic {
+		fixed := p.NumParams - 1
+		var rest []Value
+		if argc > fixed {
+			rest = make([]Value, argc-fixed)
+			copy(rest, stack[bp+fixed:sp])
+		}
+		for i := argc; i < fixed; i++ {
+			stack[bp+i] = p.Defaults[i-p.MinArgs]
+		}
+		stack[bp+fixed] = ArrayValue(NewList(rest))
+	} else {
+		for i := argc; i < p.NumParams; i++ {
+			stack[bp+i] = p.Defaults[i-p.MinArgs]
+		}
+	}
+	for i := bp; i < bp+p.NumParams; i++ {
+		markShared(stack[i])
+	}
+	for i := bp + p.NumParams; i < bp+p.NumLocals; i++ {
+		stack[i] = undef
+	}
+	for _, slot := range p.Cells {
+		c := new(Value)
+		*c = stack[bp+int(slot)]
+		stack[bp+int(slot)] = Value{kind: kindCell, p: unsafePointer(c)}
+	}
+	th.frames = append(th.frames, frame{proto: p, fn: fn, bp: bp, this: this, base: base})
+	return nil
+}
+
+func (th *thread) arityError(p *Proto, argc int) error {
+	maxArgs := p.NumParams
+	if p.Variadic {
+		maxArgs = -1
+	}
+	name := p.Name
+	if name == "" {
+		name = "function"
+	}
+	return Errorf("%s(): %s", name, arityMessage(p.MinArgs, maxArgs, argc))
+}
+
+// wrapError turns any error into an *Error with position and stack.
+func (th *thread) wrapError(err error) *Error {
+	var e *Error
+	if !errors.As(err, &e) || e == nil {
+		e = &Error{Message: err.Error(), Err: err}
+	}
+	if !e.Pos.IsValid() {
+		e.Pos = th.currentPos()
+	}
+	if e.Stack == nil {
+		e.Stack = th.stackTrace()
+	}
+	return e
+}
+
+// exceptionValue returns the value a catch block receives for e.
+func exceptionValue(e *Error) Value {
+	if e.Value.kind != KindNone || e.Err == errThrown {
+		return e.Value
+	}
+	return ObjectValue(NewException(e.Message, e.Pos))
+}
+
+var errThrown = errors.New("thrown")
+
+// unwind finds the innermost handler of the current exec level for err.
+// It restores frames and stack and returns the handler, or false when
+// the error leaves the exec level.
+func (th *thread) unwind(e *Error, baseFrame int) (handler, bool) {
+	if e.Fatal {
+		return handler{}, false
+	}
+	for len(th.handlers) > 0 {
+		h := th.handlers[len(th.handlers)-1]
+		if h.frame < baseFrame {
+			break
+		}
+		th.handlers = th.handlers[:len(th.handlers)-1]
+		th.releaseBarriers(h.barriers)
+		th.frames = th.frames[:h.frame+1]
+		return h, true
+	}
+	return handler{}, false
+}
+
+// releaseBarriers leaves every barrier above depth n, writing back each
+// bound variable.
+func (th *thread) releaseBarriers(n int) {
+	for len(th.barriers) > n {
+		th.endBarrier()
+	}
+}
+
+// popFrame drops the innermost frame with its handlers and barriers.
+func (th *thread) popFrame() {
+	idx := len(th.frames) - 1
+	for len(th.handlers) > 0 && th.handlers[len(th.handlers)-1].frame >= idx {
+		th.handlers = th.handlers[:len(th.handlers)-1]
+	}
+	for len(th.barriers) > 0 && th.barriers[len(th.barriers)-1].frame >= idx {
+		th.endBarrier()
+	}
+	th.frames = th.frames[:idx]
 }

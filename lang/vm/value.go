@@ -253,3 +253,9 @@ func (v Value) detach() Value {
 	}
 	return v
 }
+
+func unsafePointer(v *Value) unsafe.Pointer { return unsafe.Pointer(v) }
+
+// AppendKey returns the marker of an empty index (`$a[] = v`) in a
+// compiled path.
+func AppendKey() Value { return Value{kind: kindAppend} }

@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 const upperHex = "0123456789ABCDEF"
@@ -235,10 +237,10 @@ func decodeMIMEWord(s string) (string, int, bool) {
 	return decoded, length, true
 }
 
-// toUTF8 converts text in a charset to UTF-8. It supports UTF-8, US-ASCII,
-// ISO-8859-1 and Windows-1252 under their common names.
-// TODO: other charsets (ISO-8859-x, KOI8-R, Shift_JIS, ...) need
-// golang.org/x/text, which the module does not require yet.
+// toUTF8 converts text in a charset to UTF-8. UTF-8, US-ASCII and
+// ISO-8859-1 are converted here (ISO-8859-1 exactly, where the WHATWG
+// tables would read it as Windows-1252); every other name is looked up in
+// the WHATWG encoding index of golang.org/x/text.
 func toUTF8(charset string, raw []byte) (string, bool) {
 	switch strings.ToLower(charset) {
 	case "utf-8", "utf8", "us-ascii", "ascii":
@@ -248,7 +250,15 @@ func toUTF8(charset string, raw []byte) (string, bool) {
 	case "windows-1252", "cp1252":
 		return latin1ToUTF8(raw, &windows1252High), true
 	}
-	return "", false
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return "", false
+	}
+	out, err := enc.NewDecoder().Bytes(raw)
+	if err != nil {
+		return "", false
+	}
+	return string(out), true
 }
 
 // windows1252High maps bytes 0x80–0x9F of Windows-1252; 0 marks the five

@@ -35,6 +35,17 @@ const (
 // the C call that invoked the callback returns the error.
 type CallbackFunc func(args []*Value) (Arg, error)
 
+// CallbackError is the error a callback raised during a C call, returned
+// by Function.Call once the call is over.
+type CallbackError struct {
+	Func string // the C function whose call invoked the callback
+	Err  error
+}
+
+func (e *CallbackError) Error() string { return e.Func + "(): " + e.Err.Error() }
+
+func (e *CallbackError) Unwrap() error { return e.Err }
+
 // Session is the FFI state of one script run: the callbacks it created and
 // the C calls it has in progress. A callback runs only while its session
 // is inside a C call, on the thread of that call.
@@ -242,7 +253,7 @@ func runCallback(slot int, integers *[maxCallbackIntegers]uintptr, floats *[maxC
 		nextInteger++
 	}
 
-	result, err := cb.fn(args)
+	result, err := cb.call(args)
 	if err == nil {
 		var word uint64
 		word, err = cb.convertResult(result)
@@ -254,6 +265,17 @@ func runCallback(slot int, integers *[maxCallbackIntegers]uintptr, floats *[maxC
 		cb.session.pending = err
 	}
 	return 0
+}
+
+// call runs the callback function. A Go panic must not unwind through the
+// C frames below, so it becomes an error.
+func (cb *callback) call(args []*Value) (result Arg, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("callback panicked: %v", r)
+		}
+	}()
+	return cb.fn(args)
 }
 
 func (cb *callback) convertResult(result Arg) (uint64, error) {

@@ -149,7 +149,7 @@ func TestCallbackBadResult(t *testing.T) {
 		return str("seven"), nil
 	})
 	_, err := apply.Call(s, []ffi.Arg{val(cb), num(1), num(2)})
-	wantError(t, err, "callback result: expected number, got string")
+	wantError(t, err, "apply(): callback result: expected number, got string")
 }
 
 func TestCallbackOutsideItsSession(t *testing.T) {

@@ -143,7 +143,7 @@ func (f *Function) Call(s *Session, args []Arg) (*Value, error) {
 	err := s.exit(locked)
 	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
 	if err != nil {
-		return nil, err
+		return nil, &CallbackError{Func: f.name, Err: err}
 	}
 
 	switch {

@@ -670,8 +670,11 @@ reload:
 					v, found = arr.Get(key)
 				}
 			}
-			if !found && in.B == 0 {
-				v = None
+			if !found {
+				v = undef
+				if in.B == 0 {
+					v = None
+				}
 			}
 			stack[sp-1] = v
 		case OpDestructRest:

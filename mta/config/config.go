@@ -85,7 +85,7 @@ type Server struct {
 // Listener is one address the server accepts connections on.
 type Listener struct {
 	Address string // IP address; default 127.0.0.1
-	Port    int    // default 2525
+	Port    int    // default 2525; 0 picks a free port
 }
 
 // HostPort returns the listener address in net.Dial form.

@@ -110,13 +110,13 @@ func (r *rawConfig) decodeServer(d *decoder, i int, n *yaml.Node, key string) {
 				l := Listener{Address: "127.0.0.1", Port: 2525}
 				d.mapping(v, key, map[string]field{
 					"address": d.str(&l.Address),
-					"port":    d.integer(&l.Port, 1),
+					"port":    d.integer(&l.Port, 0),
 				})
 				if !validIP(l.Address) {
 					d.errorf(v, key+".address", "invalid IP address %q", l.Address)
 				}
 				if l.Port > 65535 {
-					d.errorf(v, key+".port", "port %d out of range 1-65535", l.Port)
+					d.errorf(v, key+".port", "port %d out of range 0-65535", l.Port)
 				}
 				s.Listeners = append(s.Listeners, l)
 			})

@@ -3,14 +3,15 @@
 //
 // # Files
 //
-// A spool directory holds three folders:
+// A spool directory holds four folders:
 //
 //	queue/<id>.msg    committed messages
-//	tmp/<id>.tmp      messages being received; removed on Open
+//	wal/<seq>.wal     the write-ahead log
+//	tmp/              messages being received and files being rewritten
 //	quarantine/       files that failed their checksums, kept for an operator
 //
 // A message file contains a fixed header, the message data (the RFC 5322
-// message exactly as received) and then a log of records:
+// message exactly as received) and then a list of records:
 //
 //	header   32 bytes: magic "HLSP", version, data length, data CRC-32C,
 //	         header CRC-32C
@@ -26,30 +27,34 @@
 //
 // # Durability
 //
-// [Writer.Commit] returns only when the message is durable: the file is
-// written under tmp/, made durable, renamed into queue/, and the rename is
-// made durable. [Spool.Update] appends a record and makes it durable before
-// it returns, and the file of a message whose recipients have all reached a
-// final status is removed (that removal too is made durable, so that a
-// restart rarely delivers a message twice).
+// [Writer.Commit], [Spool.Update] and [Spool.Remove] return only once their
+// change is durable. Each change is first made to the message file without
+// a sync (a new file is written under tmp/ and renamed into queue/) and
+// then recorded in the write-ahead log, whose records carry the whole new
+// file, the recipient update or the removal. The log batches concurrent
+// callers (group commit): a caller joins the next sync round, and one
+// fdatasync of the log serves every caller that joined it.
 //
-// Durability is batched across concurrent callers (group commit): a caller
-// joins the next sync round, and one sync serves every caller that joined
-// it. With [SyncFilesystem] (the default on Linux) a round is one syncfs(2)
-// of the filesystem that holds the spool, which flushes every file written
-// and every rename made before it started. With [SyncFiles] every file is
-// fsynced by its writer and a round is one fsync of the queue directory;
-// use it when the spool shares a filesystem with unrelated heavy writers,
-// because syncfs(2) flushes their dirty data too.
+// A log segment is closed after 16 MiB or 5 seconds. A checkpoint then
+// makes the message files it covers durable and deletes it: with
+// [SyncFilesystem] (the default on Linux) by one syncfs(2) of the spool's
+// filesystem, with [SyncFiles] by an fsync of each of those files and of
+// queue/. A message delivered before its checkpoint never has its own file
+// synced. A message larger than [Options.InlineLimit] is not copied into
+// the log; its file is fsynced in place and the rename is made durable by
+// an fsync of queue/ shared between concurrent writers.
 //
 // # Recovery
 //
 // [Open] removes leftover temporary files, reads every file in queue/,
-// checks its checksums and returns the live messages with their recipient
-// states. A torn record at the end of a file (a crash during an update that
-// was never acknowledged) is cut off. Any other checksum or format failure
-// moves the file to quarantine/ and logs it with its message id; the other
-// messages load normally.
+// checks its checksums, and replays the log over them: it restores files
+// that the log holds and the disk lost, applies updates and removals, and
+// writes the result back durably before it deletes the log. Damaged
+// records at the end of a file (updates are appended without a sync) are
+// cut off, because the log holds any that were acknowledged. A file whose
+// header, data or envelope fails its checks, and that the log cannot
+// restore, is moved to quarantine/ and logged with its message id; the
+// other messages load normally.
 //
 // Message ids are UUIDv7 strings: they sort by time of receipt and name the
 // message file, so an operator can go from a log line to the file.

@@ -36,6 +36,10 @@ func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
 }
 
+func crcOf(b []byte) uint32 {
+	return crc32.Checksum(b, castagnoli)
+}
+
 // encodeHeader returns the fixed file header for data of the given length
 // and CRC-32C.
 func encodeHeader(dataLen int64, dataCRC uint32) []byte {

@@ -12,17 +12,17 @@ import (
 	"sync"
 )
 
-// SyncMode selects how the spool makes writes durable; the package
-// documentation compares the two.
+// SyncMode selects how a checkpoint makes message files durable; the
+// package documentation compares the two.
 type SyncMode int
 
 const (
 	// SyncDefault is SyncFilesystem on Linux and SyncFiles elsewhere.
 	SyncDefault SyncMode = iota
-	// SyncFilesystem batches durability into one syncfs(2) per round.
+	// SyncFilesystem makes a checkpoint one syncfs(2) call.
 	SyncFilesystem
-	// SyncFiles fsyncs each file and batches one fsync of the queue
-	// directory per round.
+	// SyncFiles makes a checkpoint an fsync of each message file the
+	// checkpoint covers, then of the queue directory.
 	SyncFiles
 )
 
@@ -32,6 +32,10 @@ type Options struct {
 	// CompactAfter is how many recipient updates a file collects before it
 	// is rewritten with one envelope record; 0 means 32.
 	CompactAfter int
+	// InlineLimit is the largest message whose data goes into the
+	// write-ahead log; a larger one is fsynced in its own file instead.
+	// 0 means 1 MiB.
+	InlineLimit int
 	// Logger receives recovery and quarantine events; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -46,12 +50,19 @@ type Spool struct {
 	queueDir   string
 	tmpDir     string
 	quarantine string
+	walDir     string
 
-	opts   Options
-	mode   SyncMode
-	log    *slog.Logger
-	dirFD  *os.File // queue/, for directory fsyncs and syncfs
-	synced groupSync
+	opts    Options
+	mode    SyncMode
+	log     *slog.Logger
+	dirFD   *os.File  // queue/, for directory fsyncs and syncfs
+	dirSync groupSync // fsyncs of queue/ for messages too large for the log
+	wal     *wal
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 
 	seed   maphash.Seed
 	shards [entryShards]entryShard
@@ -84,6 +95,7 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 		queueDir:   filepath.Join(dir, "queue"),
 		tmpDir:     filepath.Join(dir, "tmp"),
 		quarantine: filepath.Join(dir, "quarantine"),
+		walDir:     filepath.Join(dir, "wal"),
 		opts:       opts,
 		mode:       opts.Sync,
 		log:        opts.Logger,
@@ -94,6 +106,9 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 	}
 	if s.opts.CompactAfter <= 0 {
 		s.opts.CompactAfter = 32
+	}
+	if s.opts.InlineLimit <= 0 {
+		s.opts.InlineLimit = 1 << 20
 	}
 	if s.mode == SyncDefault {
 		s.mode = SyncFiles
@@ -108,7 +123,7 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 		s.shards[i].m = make(map[string]*entry)
 	}
 
-	for _, d := range []string{s.queueDir, s.tmpDir, s.quarantine} {
+	for _, d := range []string{s.queueDir, s.tmpDir, s.quarantine, s.walDir} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, nil, fmt.Errorf("spool: %w", err)
 		}
@@ -118,46 +133,147 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
 	s.dirFD = fd
-	s.synced.sync = s.syncRound
+	s.dirSync.sync = fd.Sync
 
-	msgs, err := s.recover()
+	msgs, nextSeq, err := s.recover()
 	if err != nil {
 		fd.Close()
 		return nil, nil, err
 	}
+	w := &wal{dir: s.walDir}
+	if err := w.prepareSpare(); err != nil {
+		s.log.Warn("spool: preparing a log segment failed; writing to an empty one", "error", err)
+	}
+	s.wal, err = openWAL(s.walDir, nextSeq)
+	if err != nil {
+		fd.Close()
+		return nil, nil, fmt.Errorf("spool: %w", err)
+	}
+
+	s.stop = make(chan struct{})
+	s.wg.Add(1)
+	go s.checkpointLoop()
 	return s, msgs, nil
 }
 
-// Close releases the spool directory. Callers must have finished every
-// Writer, Update and Remove; the files stay for the next Open.
+// Close checkpoints the log and releases the spool directory. Callers
+// must have finished every Writer, Update and Remove; the messages stay
+// for the next Open. Calls after the first return the first's result.
 func (s *Spool) Close() error {
-	return s.dirFD.Close()
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Spool) close() error {
+	close(s.stop)
+	s.wg.Wait()
+
+	// Nothing writes any more: the current segment can be closed and
+	// checkpointed with the others.
+	var err error
+	if s.wal.cur.size > 0 {
+		s.wal.fullMu.Lock()
+		s.wal.full = append(s.wal.full, s.wal.cur)
+		s.wal.fullMu.Unlock()
+	} else {
+		s.wal.cur.f.Close()
+		err = os.Remove(filepath.Join(s.walDir, segmentName(s.wal.cur.seq)))
+	}
+	for _, seg := range s.wal.takeFull() {
+		if cerr := s.checkpoint(seg); cerr != nil {
+			err = cerr
+		}
+	}
+	s.wal.dirFD.Close()
+	s.dirFD.Close()
+	return err
+}
+
+// checkpointLoop checkpoints segments as the log closes them.
+func (s *Spool) checkpointLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.wal.notify:
+		}
+		for _, seg := range s.wal.takeFull() {
+			if err := s.checkpoint(seg); err != nil {
+				s.log.Error("spool: checkpoint failed; the log segment is kept for recovery", "segment", segmentName(seg.seq), "error", err)
+			}
+		}
+		if err := s.wal.prepareSpare(); err != nil {
+			s.log.Warn("spool: preparing a log segment failed", "error", err)
+		}
+	}
+}
+
+// checkpoint makes every message file the segment covers durable, then
+// deletes the segment.
+func (s *Spool) checkpoint(seg *walSegment) error {
+	if err := s.syncFiles(seg.touched); err != nil {
+		return err
+	}
+	seg.f.Close()
+	if err := os.Remove(filepath.Join(s.walDir, segmentName(seg.seq))); err != nil {
+		return err
+	}
+	return s.wal.dirFD.Sync()
+}
+
+// syncFiles makes the files of ids and the queue directory durable.
+func (s *Spool) syncFiles(ids map[string]struct{}) error {
+	if s.mode == SyncFilesystem {
+		return syncfs(s.dirFD)
+	}
+
+	// Concurrent fsyncs share journal commits on most filesystems.
+	names := make(chan string)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range names {
+				f, err := os.Open(s.path(id))
+				if os.IsNotExist(err) {
+					continue
+				}
+				if err == nil {
+					err = f.Sync()
+					f.Close()
+				}
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for id := range ids {
+		names <- id
+	}
+	close(names)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	return s.dirFD.Sync()
 }
 
 // Dir returns the spool directory.
 func (s *Spool) Dir() string { return s.dir }
 
-// SyncStats reports how many sync rounds ran and how many durability
+// SyncStats reports how many log syncs ran and how many durability
 // requests they served; served/rounds is the average batch size.
 func (s *Spool) SyncStats() (rounds, served int64) {
-	return s.synced.rounds.Load(), s.synced.waiters.Load()
-}
-
-// syncRound is one group-commit sync.
-func (s *Spool) syncRound() error {
-	if s.mode == SyncFilesystem {
-		return syncfs(s.dirFD)
-	}
-	return s.dirFD.Sync()
-}
-
-// syncFile makes one file's data durable where the mode asks each writer
-// to do it.
-func (s *Spool) syncFile(f *os.File) error {
-	if s.mode == SyncFiles {
-		return f.Sync()
-	}
-	return nil
+	return s.wal.synced.rounds.Load(), s.wal.synced.waiters.Load()
 }
 
 func (s *Spool) path(id string) string {

@@ -14,3 +14,9 @@ const syncfsAvailable = true
 func syncfs(f *os.File) error {
 	return unix.Syncfs(int(f.Fd()))
 }
+
+// fdatasync makes the data of f durable, and its metadata only where
+// reading the data back needs it (the size).
+func fdatasync(f *os.File) error {
+	return unix.Fdatasync(int(f.Fd()))
+}

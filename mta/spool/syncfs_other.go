@@ -12,3 +12,7 @@ const syncfsAvailable = false
 func syncfs(*os.File) error {
 	return errors.ErrUnsupported
 }
+
+func fdatasync(f *os.File) error {
+	return f.Sync()
+}

@@ -37,10 +37,15 @@ func (s *Spool) Update(id string, r Recipient) error {
 		if err != nil {
 			return err
 		}
-		return s.synced.wait()
+		return s.wal.log(walRemove, id, nil)
 	}
 
-	if err := s.appendRecord(id, r); err != nil {
+	rec, err := encodeRecord(recordRecipient, r)
+	if err != nil {
+		e.mu.Unlock()
+		return fmt.Errorf("spool: %s: %w", id, err)
+	}
+	if err := s.appendRecord(id, rec); err != nil {
 		e.mu.Unlock()
 		return err
 	}
@@ -54,34 +59,24 @@ func (s *Spool) Update(id string, r Recipient) error {
 	}
 	e.updates++
 
-	compacted := false
 	if e.updates >= s.opts.CompactAfter {
 		if err := s.compact(id); err != nil {
-			// The appended record is durable; a failed rewrite only means
-			// a longer file, so it is logged and retried on a later update.
+			// The record is in the file and goes to the log below; a
+			// failed rewrite only means a longer file, so it is logged
+			// and retried on a later update.
 			s.log.Warn("spool: compacting message file failed", "msg_id", id, "error", err)
 		} else {
 			e.updates = 0
-			compacted = true
 		}
 	}
 	e.mu.Unlock()
 
-	if s.mode == SyncFilesystem || compacted {
-		return s.synced.wait()
-	}
-	return nil
+	return s.wal.log(walUpdate, id, rec[recordHeaderSize:])
 }
 
-// appendRecord appends one recipient record to the file of id. With
-// SyncFiles the record is durable when it returns; with SyncFilesystem
-// the caller waits for the next round.
-func (s *Spool) appendRecord(id string, r Recipient) error {
-	rec, err := encodeRecord(recordRecipient, r)
-	if err != nil {
-		return fmt.Errorf("spool: %s: %w", id, err)
-	}
-
+// appendRecord appends one encoded record to the file of id, without
+// syncing: the log makes the change durable.
+func (s *Spool) appendRecord(id string, rec []byte) error {
 	f, err := os.OpenFile(s.path(id), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("spool: %s: %w", id, err)
@@ -90,27 +85,31 @@ func (s *Spool) appendRecord(id string, r Recipient) error {
 		f.Close()
 		return fmt.Errorf("spool: %s: %w", id, err)
 	}
-	if err := s.syncFile(f); err != nil {
-		f.Close()
-		return fmt.Errorf("spool: %s: %w", id, err)
-	}
 	return f.Close()
 }
 
 // compact rewrites the file of id with one envelope record that holds the
 // current state. The caller holds the entry's lock.
+//
+// The new file is fsynced before it replaces the old one: the log may
+// no longer hold the message's first record, so the file must never be
+// replaced by one that a crash could leave incomplete.
 func (s *Spool) compact(id string) error {
 	m, err := s.readFile(s.path(id), false)
 	if err != nil {
 		return err
 	}
-
 	src, err := os.Open(s.path(id))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	return s.writeSnapshot(id, m, io.NewSectionReader(src, 0, headerSize+m.Size))
+}
 
+// writeSnapshot replaces the file of id, durably, with headerAndData
+// followed by one envelope record for m.
+func (s *Spool) writeSnapshot(id string, m *Message, headerAndData io.Reader) error {
 	tmp := filepath.Join(s.tmpDir, id+".compact")
 	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
@@ -124,8 +123,8 @@ func (s *Spool) compact(id string) error {
 		}
 	}()
 
-	// Header and data are copied unchanged: they already carry their CRCs.
-	if _, err := io.Copy(dst, io.NewSectionReader(src, 0, headerSize+m.Size)); err != nil {
+	// Header and data are copied unchanged: they carry their own CRCs.
+	if _, err := io.Copy(dst, headerAndData); err != nil {
 		return err
 	}
 	rec, err := encodeRecord(recordEnvelope, m)
@@ -135,20 +134,13 @@ func (s *Spool) compact(id string) error {
 	if _, err := dst.Write(rec); err != nil {
 		return err
 	}
-	if err := s.syncFile(dst); err != nil {
+	if err := dst.Sync(); err != nil {
 		return err
 	}
 	if err := dst.Close(); err != nil {
 		return err
 	}
 	ok = true
-
-	if s.mode == SyncFilesystem {
-		if err := s.synced.wait(); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-	}
 	return os.Rename(tmp, s.path(id))
 }
 
@@ -170,7 +162,7 @@ func (s *Spool) Remove(id string) error {
 	if err != nil {
 		return err
 	}
-	return s.synced.wait()
+	return s.wal.log(walRemove, id, nil)
 }
 
 func (s *Spool) removeLocked(id string, e *entry) error {

@@ -32,6 +32,10 @@ type Writer struct {
 	buf  *bufio.Writer
 	data crcWriter
 	done bool
+
+	// inline keeps a copy of the data for the log while it stays within
+	// Options.InlineLimit; nil once the message outgrew it.
+	inline []byte
 }
 
 // Create starts a new message. An empty id asks for a new one from NewID;
@@ -51,7 +55,7 @@ func (s *Spool) Create(id string) (*Writer, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 
-	w := &Writer{s: s, id: id, tmp: tmp, f: f}
+	w := &Writer{s: s, id: id, tmp: tmp, f: f, inline: make([]byte, 0, 8<<10)}
 	w.buf = bufio.NewWriterSize(f, 32<<10)
 	w.data.w = w.buf
 	// The header is written last, when the data length and CRC are known.
@@ -72,6 +76,13 @@ func (w *Writer) Size() int64 { return w.data.n }
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, errors.New("spool: write after Commit or Abort")
+	}
+	if w.inline != nil {
+		if len(w.inline)+len(p) <= w.s.opts.InlineLimit {
+			w.inline = append(w.inline, p...)
+		} else {
+			w.inline = nil
+		}
 	}
 	return w.data.Write(p)
 }
@@ -110,8 +121,10 @@ func (w *Writer) Commit(m *Message) error {
 	return nil
 }
 
-// finish writes the header and envelope, and moves the file into queue/
-// durably.
+// finish writes the header and envelope and moves the file into queue/.
+// A message small enough is made durable by one log record that holds the
+// whole file, and the file itself is synced later by a checkpoint; a
+// larger one is fsynced in place.
 func (w *Writer) finish(m *Message) error {
 	rec, err := encodeRecord(recordEnvelope, m)
 	if err != nil {
@@ -123,30 +136,49 @@ func (w *Writer) finish(m *Message) error {
 	if err := w.buf.Flush(); err != nil {
 		return err
 	}
-	if _, err := w.f.WriteAt(encodeHeader(w.data.n, w.data.crc), 0); err != nil {
+	header := encodeHeader(w.data.n, w.data.crc)
+	if _, err := w.f.WriteAt(header, 0); err != nil {
 		return err
 	}
-	if err := w.s.syncFile(w.f); err != nil {
+
+	if w.inline == nil {
+		return w.finishLarge()
+	}
+
+	if err := w.f.Close(); err != nil {
+		return err
+	}
+	w.f = nil
+	if err := os.Rename(w.tmp, w.s.path(w.id)); err != nil {
+		return err
+	}
+	file := make([]byte, 0, len(header)+len(w.inline)+len(rec))
+	file = append(append(append(file, header...), w.inline...), rec...)
+	if err := w.s.wal.log(walNew, w.id, file); err != nil {
+		// Take the file back so that a failed Commit does not deliver
+		// now. If the record reached the disk anyway, recovery brings the
+		// message back; the client, told of a failure, may have sent it
+		// again, so it may arrive twice, which at-least-once allows.
+		os.Remove(w.s.path(w.id))
+		return err
+	}
+	return nil
+}
+
+// finishLarge makes a message that is too large for the log durable in
+// its own file: fsync, rename, and a shared fsync of queue/.
+func (w *Writer) finishLarge() error {
+	if err := w.f.Sync(); err != nil {
 		return err
 	}
 	if err := w.f.Close(); err != nil {
 		return err
 	}
 	w.f = nil
-
-	// With syncfs the data must reach the disk before the rename does, or
-	// a crash could leave a committed name over incomplete data.
-	if w.s.mode == SyncFilesystem {
-		if err := w.s.synced.wait(); err != nil {
-			return err
-		}
-	}
 	if err := os.Rename(w.tmp, w.s.path(w.id)); err != nil {
 		return err
 	}
-	if err := w.s.synced.wait(); err != nil {
-		// The rename may or may not survive a crash; take it back so that
-		// a failed Commit never delivers.
+	if err := w.s.dirSync.wait(); err != nil {
 		os.Remove(w.s.path(w.id))
 		return err
 	}

@@ -120,8 +120,13 @@ type rateCounter struct {
 var processStart = time.Now()
 
 // monotonicNow returns the time since process start on the monotonic clock,
-// so a wall-clock step never moves a rate window.
+// so a wall-clock step never moves a rate window. Under a simulated script
+// clock (vm.SetClock, used by the hook tester) it follows that clock
+// instead, counted from the Unix epoch so it stays positive.
 func monotonicNow() time.Duration {
+	if vm.ClockSet() {
+		return vm.Now().Sub(time.Unix(0, 0))
+	}
 	return time.Since(processStart)
 }
 

@@ -25,8 +25,9 @@ func init() {
 	})
 }
 
-// now is the clock of the time functions; tests replace it.
-var now = time.Now
+// now is the clock of the time functions: the process-wide script clock,
+// which the hook tester may simulate. Tests replace it.
+var now = vm.Now
 
 // unixSeconds returns t as Unix seconds with a fraction.
 func unixSeconds(t time.Time) float64 {

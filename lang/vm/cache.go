@@ -196,7 +196,7 @@ func (th *thread) cacheCall(siteVal, optsVal, argsVal Value) (Value, error) {
 				return None, &Error{Message: "run canceled: " + th.ctx.Err().Error(), Fatal: true}
 			}
 		}
-		if e != nil && e.has && !opts.force && time.Now().Before(e.expires) {
+		if e != nil && e.has && !opts.force && Now().Before(e.expires) {
 			if e.elem != nil {
 				store.order.MoveToFront(e.elem)
 			}
@@ -224,7 +224,7 @@ func (th *thread) cacheCall(siteVal, optsVal, argsVal Value) (Value, error) {
 			}
 		default:
 			e.val, e.has = shareValue(v), true
-			e.expires = time.Now().Add(time.Duration(ttl * float64(time.Second)))
+			e.expires = Now().Add(time.Duration(ttl * float64(time.Second)))
 			if e.elem == nil {
 				if store.size > 0 && store.order.Len() >= store.size {
 					if !opts.lru {

@@ -11,6 +11,8 @@ package hooktest
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -65,7 +67,9 @@ func New(opts Options) (*Simulator, error) {
 			return nil, err
 		}
 	}
-	engine := policy.New(cfg, policy.WithClock(clock))
+	// The report carries what the engine would log, so its log is quiet.
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	engine := policy.New(cfg, policy.WithClock(clock), policy.WithLogger(quiet))
 
 	src := opts.Source
 	if src == nil {
@@ -81,7 +85,7 @@ func New(opts Options) (*Simulator, error) {
 		return nil, err
 	}
 
-	runner := &hooks.Runner{Queue: &hooks.PolicyQueue{Engine: engine}, CollectEcho: true}
+	runner := &hooks.Runner{Queue: &hooks.PolicyQueue{Engine: engine}, CollectEcho: true, Logger: quiet}
 	switch opts.Kind {
 	case hooks.PreDelivery:
 		runner.Pre = script
@@ -305,6 +309,8 @@ type State struct {
 	Time     string           `json:"time"`
 	Policies []DynamicPolicy  `json:"policies"`
 	Suspends []DynamicSuspend `json:"suspends"`
+	// Rates are the rate() keys with events in their window.
+	Rates []builtins.RateCounter `json:"rates"`
 	// Memory is the memory_* store, as JSON-compatible values.
 	Memory map[string]any `json:"memory"`
 }
@@ -317,7 +323,11 @@ func (s *Simulator) State() State {
 		Time:     now.UTC().Format(time.RFC3339),
 		Policies: []DynamicPolicy{},
 		Suspends: []DynamicSuspend{},
+		Rates:    builtins.RateCounters(),
 		Memory:   memorySnapshot(),
+	}
+	if st.Rates == nil {
+		st.Rates = []builtins.RateCounter{}
 	}
 	for _, c := range s.engine.DynamicPolicies() {
 		if !c.Expires.After(now) {

@@ -33,11 +33,14 @@ func TestDeliverAllOnce(t *testing.T) {
 			body: messageBody(id, 1024+i%512),
 		}
 	}
+	began := time.Now()
 	accepted := inject(t, srv.Addrs()[0].String(), msgs, 20)
+	t.Logf("injected %d messages in %v", len(accepted), time.Since(began))
 	if len(accepted) != total {
 		t.Fatalf("%d of %d messages accepted", len(accepted), total)
 	}
 	waitUntil(t, 2*time.Minute, "every message at its sink", func() bool { return totalReceived(sinks) >= total })
+	t.Logf("delivered %d messages %v after the injection began", total, time.Since(began))
 	time.Sleep(200 * time.Millisecond) // let a duplicate, if any, arrive too
 
 	want := map[string]testMessage{}

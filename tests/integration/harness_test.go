@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -224,6 +225,8 @@ func startSinks(t *testing.T, domains int, clock func() time.Time) ([]*sink, int
 			s.srv.ReadTimeout = 30 * time.Second
 			s.srv.WriteTimeout = 30 * time.Second
 			s.srv.MaxMessageBytes = 10 << 20
+			// Connections cut by a killed MTA are expected here.
+			s.srv.ErrorLog = log.New(io.Discard, "", 0)
 			go s.srv.Serve(l)
 			sinks[i] = s
 		}

@@ -363,6 +363,11 @@ func (th *thread) wrapError(err error) *Error {
 	if !errors.As(err, &e) || e == nil {
 		e = &Error{Message: err.Error(), Err: err}
 	}
+	if errors.Is(err, ErrHalt) {
+		// A terminating context function is never an exception: no catch
+		// block may stop it from ending the run.
+		e.Fatal = true
+	}
 	if !e.Pos.IsValid() {
 		e.Pos = th.currentPos()
 	}

@@ -10,7 +10,7 @@ import (
 func TestTimeBuiltins(t *testing.T) {
 	fixed := time.Date(2026, 12, 4, 21, 30, 15, 500_000_000, time.UTC)
 	now = func() time.Time { return fixed }
-	defer func() { now = time.Now }()
+	defer func() { now = vm.Now }()
 
 	s, n := vStr, vNum
 	utc := vAssoc("local", false)

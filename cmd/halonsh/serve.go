@@ -61,7 +61,6 @@ func runServe(args []string) int {
 	srv, err := server.New(server.Options{
 		ConfigDir: *configDir,
 		SpoolDir:  *spoolDir,
-		LoadHooks: hookLoader,
 		Logger:    logger,
 	})
 	if err != nil {
@@ -101,10 +100,6 @@ func runServe(args []string) int {
 	}
 	return 0
 }
-
-// hookLoader builds the hook scripts of a configuration; nil until this
-// build has hook contexts.
-var hookLoader server.HookLoader
 
 func newLogger(level, format string) (*slog.Logger, error) {
 	var l slog.Level

@@ -45,8 +45,7 @@ type Options struct {
 	ConfigDir string
 	// SpoolDir, when set, replaces the configured spool path.
 	SpoolDir string
-	// LoadHooks builds the hooks; nil runs the default hooks, and then
-	// configured hook scripts are an error.
+	// LoadHooks builds the hooks; nil is ScriptHooks.
 	LoadHooks HookLoader
 	// Clock is the queue's and the policy engine's time; nil is the wall
 	// clock.
@@ -206,13 +205,11 @@ func loadPolicy(cfg *config.Config) (*policy.Config, error) {
 }
 
 func (s *Server) loadHooks(cfg *config.Config) (queue.Hooks, error) {
-	if s.opts.LoadHooks == nil {
-		if cfg.Scripting.PreDelivery != "" || cfg.Scripting.PostDelivery != "" {
-			return nil, errors.New("scripting.hooks: this build cannot run hook scripts")
-		}
-		return queue.DefaultHooks{}, nil
+	load := s.opts.LoadHooks
+	if load == nil {
+		load = ScriptHooks
 	}
-	return s.opts.LoadHooks(cfg, HookEnv{Policy: s.engine, Queue: s.queue, Logger: s.log})
+	return load(cfg, HookEnv{Policy: s.engine, Queue: s.queue, Logger: s.log})
 }
 
 // newResolver uses the configured DNS server, or the first nameserver of

@@ -56,7 +56,7 @@ func startDNS(t *testing.T, domains int) string {
 		switch {
 		case q.Qtype == dns.TypeMX && records[host] != "":
 			resp.Answer = append(resp.Answer, &dns.MX{
-				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300},
+				Hdr:        dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300},
 				Preference: 10, Mx: host,
 			})
 		case q.Qtype == dns.TypeA && records[name] != "":

@@ -113,6 +113,12 @@ type RunOptions struct {
 	Host any
 	// Limits overrides the program's limits when a field is non-zero.
 	Limits Limits
+	// Inspect, when not nil, is called once as the run ends, whether it
+	// succeeded or not, with a lookup of the main script's global
+	// variables (false for unknown or unassigned ones). Hosts read values
+	// the script left, such as a hook's $context or a REPL's variables;
+	// the lookup is valid only during the call.
+	Inspect func(global func(name string) (Value, bool))
 }
 
 // Limits returns the limits the program was compiled with.

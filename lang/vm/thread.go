@@ -140,6 +140,9 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 
 	defer func() {
 		th.releaseBarriers(0)
+		if opts.Inspect != nil {
+			opts.Inspect(th.global)
+		}
 	}()
 	for _, m := range th.prog.modules {
 		_, err := th.callProto(m.Init, nil, nil, nil)

@@ -22,10 +22,6 @@ type run struct {
 
 	action  queue.Action
 	decided bool
-	// contextValue is $context when the script ended by a terminating
-	// function.
-	contextValue vm.Value
-	hasContext   bool
 }
 
 // QueueHost gives the queue builtins their queue; nil when the hook runs
@@ -43,9 +39,6 @@ func hostRun(c *vm.Call) *run {
 // decide records a terminating function's action and ends the run.
 func decide(c *vm.Call, a queue.Action) (vm.Value, error) {
 	r := hostRun(c)
-	if v, ok := c.Global("context"); ok {
-		r.contextValue, r.hasContext = v, true
-	}
 	// SetDSN and SetMetaData calls made before the terminating function
 	// travel with the action.
 	a.DSN = r.action.DSN

@@ -85,8 +85,7 @@ type Outcome struct {
 	Err error
 	// Echo is what the script echoed, when the Runner collects it.
 	Echo string
-	// Context is $context as the script left it, when it ended through a
-	// terminating function.
+	// Context is $context as the script left it; none when unset.
 	Context vm.Value
 }
 
@@ -195,12 +194,17 @@ func (r *Runner) exec(ctx context.Context, s *Script, host *run, globals map[str
 	defer cancel()
 
 	var echo bytes.Buffer
-	err := s.prog.Run(ctx, &vm.RunOptions{Out: &echo, Globals: globals, Host: host})
+	var contextValue vm.Value
+	err := s.prog.Run(ctx, &vm.RunOptions{
+		Out:     &echo,
+		Globals: globals,
+		Host:    host,
+		Inspect: func(global func(string) (vm.Value, bool)) {
+			contextValue, _ = global("context")
+		},
+	})
 
-	out := Outcome{Action: host.action, Explicit: host.decided, Err: err}
-	if host.hasContext {
-		out.Context = host.contextValue
-	}
+	out := Outcome{Action: host.action, Explicit: host.decided, Err: err, Context: contextValue}
 	logger := r.logger()
 	if r.CollectEcho {
 		out.Echo = echo.String()

@@ -258,7 +258,8 @@ func TestNoQueueAttached(t *testing.T) {
 }
 
 func TestContextPassesToPostDelivery(t *testing.T) {
-	pre := mustCompile(t, PreDelivery, `$context = ["route" => "b"]; Try();`)
+	// No Try(): the implicit end of the script must keep $context too.
+	pre := mustCompile(t, PreDelivery, `$context = ["route" => "b"];`)
 	post := mustCompile(t, PostDelivery, `echo $context["route"];`)
 	r := &Runner{Pre: pre, Post: post, CollectEcho: true, Logger: quiet}
 

@@ -260,6 +260,7 @@ func sortMatches(p *Policy, ms []FieldMatch) {
 // limits reads "then", "default" or a dynamic policy's limits.
 func (l *loader) limits(n *yaml.Node, path string) *Limits {
 	lim := &Limits{}
+	errsBefore := len(l.errs)
 	ok := l.mapping(n, path, func(key string, k, v *yaml.Node) {
 		kpath := join(path, key)
 		switch key {
@@ -329,7 +330,7 @@ func (l *loader) limits(n *yaml.Node, path string) *Limits {
 			l.errorf(k, kpath, "unknown key")
 		}
 	})
-	if ok && !lim.Limited() {
+	if ok && !lim.Limited() && len(l.errs) == errsBefore {
 		l.errorf(n, path, "no limit set: give at least one of concurrency, rate and connectinterval")
 	}
 	return lim

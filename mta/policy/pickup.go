@@ -151,7 +151,7 @@ func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now i
 		q.picked++
 		q.lastPickup = now
 		if it.lim != nil && !it.lim.Rate.IsZero() {
-			q.events.push(now, it.lim.Rate.Count)
+			q.events.push(now, it.lim.Rate)
 		}
 		if newConn {
 			q.lastConnect = now

@@ -151,15 +151,22 @@ func (r *eventRing) blocked(rate Rate, now int64) (int64, bool) {
 	return until, until > now
 }
 
-// push records an event, keeping at least the newest limit events.
-func (r *eventRing) push(t int64, limit int) {
+// push records an event at t for a limit of rate. The ring grows only
+// while the events it holds are all inside the window, so it never holds
+// more than rate.Count events, and fewer when the key is quieter.
+//
+// NOTE: events older than the current window are overwritten, so when a
+// dynamic policy lengthens the window of a key, pickups made before it
+// under a shorter window are partly forgotten.
+func (r *eventRing) push(t int64, rate Rate) {
 	if r.n < len(r.buf) {
 		r.buf[(r.start+r.n)%len(r.buf)] = t
 		r.n++
 		return
 	}
-	if len(r.buf) < limit {
-		grown := make([]int64, min(max(4, 2*len(r.buf)), limit))
+	oldestOutside := r.n > 0 && r.buf[r.start] <= t-int64(rate.Interval)
+	if !oldestOutside && len(r.buf) < rate.Count {
+		grown := make([]int64, min(max(4, 2*len(r.buf)), rate.Count))
 		for i := 0; i < r.n; i++ {
 			grown[i] = r.buf[(r.start+i)%len(r.buf)]
 		}

@@ -1,0 +1,386 @@
+package policy
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown rollup", `
+policies:
+  - fields:
+      - localip
+      - remotemx:
+          gsuite: ['*.google.com']
+    conditions:
+      - if:
+          remotemx: '#gsuit'
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:9:21: policies[0].conditions[0].if.remotemx: unknown rollup or list "#gsuit"`}},
+		{"unknown field", `
+policies:
+  - id: a
+    fields: [localip]
+  - fields:
+      - localip
+      - remoteip
+      - remotmx
+`, []string{`smtpd-policy.yaml:8:9: policies[1].fields[2]: unknown field "remotmx"`}},
+		{"bad rate", `
+policies:
+  - fields: [localip]
+    default:
+      rate: ten
+`, []string{`smtpd-policy.yaml:5:13: policies[0].default.rate: expected N or "N/interval", got "ten"`}},
+		{"condition field outside policy", `
+policies:
+  - fields: [localip]
+    conditions:
+      - if: {jobid: x}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:14: policies[0].conditions[0].if.jobid: field is not one of the policy's fields`}},
+		{"duplicate field", `
+policies:
+  - fields: [localip, localip]
+`, []string{`smtpd-policy.yaml:3:23: policies[0].fields[1]: duplicate field "localip"`}},
+		{"duplicate id", `
+policies:
+  - id: x
+  - id: x
+`, []string{`smtpd-policy.yaml:4:9: policies[1].id: duplicate policy id "x" (also policies[0])`}},
+		{"empty if", `
+policies:
+  - fields: [localip]
+    conditions:
+      - if: {}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:13: policies[0].conditions[0].if: empty condition: name at least one field`}},
+		{"no limit", `
+policies:
+  - fields: [localip]
+    default: {tag: x}
+`, []string{`smtpd-policy.yaml:4:14: policies[0].default: no limit set: give at least one of concurrency, rate and connectinterval`}},
+		{"zero concurrency", `
+policies:
+  - default: {concurrency: 0}
+`, []string{`smtpd-policy.yaml:3:28: policies[0].default.concurrency: expected an integer of at least 1, got "0"`}},
+		{"negative interval", `
+policies:
+  - default: {rate: 5/-1}
+`, []string{`smtpd-policy.yaml:3:21: policies[0].default.rate: expected N or "N/interval" with a positive interval, got "5/-1"`}},
+		{"bad connectinterval", `
+policies:
+  - default: {connectinterval: 0}
+`, []string{`smtpd-policy.yaml:3:32: policies[0].default.connectinterval: expected a positive number of seconds, got "0"`}},
+		{"invalid regex", `
+policies:
+  - fields: [remotemx]
+    conditions:
+      - if: {remotemx: '/a(b/'}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:24: policies[0].conditions[0].if.remotemx: invalid regex "/a(b/": error parsing regexp: missing closing ) in ` + "`a(b`"}},
+		{"invalid network", `
+policies:
+  - fields: [localip]
+    conditions:
+      - if: {localip: [10.0.0.1, 10.0.0.0/40]}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:34: policies[0].conditions[0].if.localip: invalid IP network "10.0.0.0/40"`}},
+		{"wildcard on non-domain field", `
+policies:
+  - fields: [jobid]
+    conditions:
+      - if: {jobid: '*.x'}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:21: policies[0].conditions[0].if.jobid: wildcard "*.x" is only valid for remotemx and recipientdomain`}},
+		{"regex on IP field", `
+suspends:
+  - remoteip: /^10\./
+`, []string{`smtpd-policy.yaml:3:15: suspends[0].remoteip: regex "/^10\\./" is not valid for the IP field remoteip`}},
+		{"unknown keys", `
+policy: []
+policies:
+  - fields: [localip]
+    default: {concurrency: 1, burst: 3}
+    limit: 1
+`, []string{
+			`smtpd-policy.yaml:2:1: policy: unknown key`,
+			`smtpd-policy.yaml:6:5: policies[0].limit: unknown key`,
+			`smtpd-policy.yaml:5:31: policies[0].default.burst: unknown key`,
+		}},
+		{"unknown list", `
+policies:
+  - fields: [remotemx]
+    conditions:
+      - if: {remotemx: '@google'}
+        then: {concurrency: 1}
+`, []string{`smtpd-policy.yaml:5:24: policies[0].conditions[0].if.remotemx: unknown list "@google"`}},
+		{"empty suspend", `
+suspends:
+  - tag: x
+`, []string{`smtpd-policy.yaml:3:5: suspends[0]: empty suspend: name at least one field`}},
+		{"syntax error", "policies:\n  - fields: [a\n", []string{`smtpd-policy.yaml:1: invalid YAML: did not find expected ',' or ']'`}},
+		{"not a mapping", "- a\n", []string{`smtpd-policy.yaml:1:1: expected a mapping, got a list`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("smtpd-policy.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error %T, want ErrorList", err)
+			}
+			got := strings.Split(err.Error(), "\n")
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadCurrentForm(t *testing.T) {
+	src := `
+version: "6.0"
+lists:
+  google-mx: ['*.google.com', '*.googlemail.com', '*.smtp.goog']
+queues:
+  grouping:
+    default: recipientdomain
+    groupings:
+      - id: google
+        remotemx: ['@google-mx']
+      - id: microsoft
+        remotemx: ['*.protection.outlook.com']
+policies:
+  - id: per-group
+    fields: [localip, grouping]
+    conditions:
+      - if: {grouping: '&google'}
+        then:
+          concurrency: 4
+          rate: 120/60
+          properties: {backoff-rate: 10/3600, backoff-ttl: 3600, backoff-suspendable: true}
+    default: {concurrency: 2, rate: 30/1m}
+  - id: by-list
+    fields: [remotemx]
+    conditions:
+      - if: {remotemx: '@google-mx'}
+        then: {connectinterval: 2.5, tags: [a, b], stop: true}
+`
+	cfg, err := Load("smtpd-policy.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Version != "6.0" {
+		t.Errorf("version = %q", cfg.Version)
+	}
+	e := New(cfg, WithClock(NewFakeClock(t0)))
+
+	x := e.Explain(&Entry{LocalIP: "10.0.0.1", RemoteMX: "alt1.gmail-smtp-in.l.google.com", RecipientDomain: "gmail.com"})
+	g := x.Policies[0]
+	if g.Key != "per-group: localip=10.0.0.1,grouping=&google" {
+		t.Errorf("key = %q", g.Key)
+	}
+	if g.Limits == nil || g.Limits.Concurrency != 4 || g.Limits.Rate != (Rate{120, time.Minute}) {
+		t.Errorf("limits = %v", g.Limits)
+	}
+	if got := g.Limits.Properties["backoff-suspendable"]; got != "true" {
+		t.Errorf("property backoff-suspendable = %q, want \"true\"", got)
+	}
+	l := x.Policies[1]
+	if l.Limits == nil || l.Limits.ConnectInterval != 2500*time.Millisecond || l.Limits.Stop == nil || !*l.Limits.Stop {
+		t.Errorf("list condition limits = %v", l.Limits)
+	}
+
+	// No grouping matches: the default field's value is the grouping.
+	x = e.Explain(&Entry{LocalIP: "10.0.0.1", RemoteMX: "mx.example.org", RecipientDomain: "example.org"})
+	if got := x.Policies[0].Key; got != "per-group: localip=10.0.0.1,grouping=example.org" {
+		t.Errorf("default grouping key = %q", got)
+	}
+	if !x.Policies[0].Default || x.Policies[0].Limits.Rate != (Rate{30, time.Minute}) {
+		t.Errorf("default limits = %v", x.Policies[0].Limits)
+	}
+	if x.Policies[1].Limits != nil {
+		t.Errorf("by-list limits = %v, want none", x.Policies[1].Limits)
+	}
+}
+
+func TestMatchers(t *testing.T) {
+	src := `
+policies:
+  - id: p
+    fields: [localip, remoteip, remotemx, jobid]
+    conditions:
+      - if: {remoteip: '2001:db8::/32'}
+        then: {concurrency: 1, tag: v6net}
+      - if: {localip: 192.0.2.0/24, remotemx: '/^mx[0-9]+\.example\.com$/'}
+        then: {concurrency: 2, tag: regex}
+      - if: {jobid: Newsletter}
+        then: {concurrency: 3, tag: job}
+      - if: {jobid: /^news/i}
+        then: {concurrency: 4, tag: jobre}
+      - if: {remotemx: [a.example.net, '*.example.org']}
+        then: {concurrency: 5, tag: names}
+`
+	cfg, err := Load("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(cfg)
+	cases := []struct {
+		en  Entry
+		tag string
+	}{
+		{Entry{RemoteIP: "2001:DB8::25"}, "v6net"},
+		{Entry{RemoteIP: "2001:db9::25"}, ""},
+		{Entry{LocalIP: "192.0.2.9", RemoteMX: "mx12.example.com"}, "regex"},
+		{Entry{LocalIP: "192.0.3.9", RemoteMX: "mx12.example.com"}, ""},
+		{Entry{LocalIP: "192.0.2.9", RemoteMX: "mail.example.com"}, ""},
+		{Entry{JobID: "Newsletter"}, "job"},
+		{Entry{JobID: "newsletter"}, "jobre"}, // exact is case-sensitive for jobid
+		{Entry{RemoteMX: "A.EXAMPLE.NET."}, "names"},
+		{Entry{RemoteMX: "deep.sub.example.org"}, "names"},
+		{Entry{RemoteMX: "example.org"}, ""},
+	}
+	for _, c := range cases {
+		pe := e.Explain(&c.en).Policies[0]
+		tag := ""
+		if pe.Limits != nil {
+			tag = pe.Limits.Tags[0]
+		}
+		if tag != c.tag {
+			t.Errorf("%+v: tag %q, want %q", c.en, tag, c.tag)
+		}
+	}
+}
+
+func TestLoadStaticConditionNormalised(t *testing.T) {
+	src := `
+policies:
+  - fields:
+      - remotemx:
+          ex: ['*.example.com']
+    conditions:
+      - if: {remotemx: mx1.example.com}
+        then: {concurrency: 1}
+`
+	cfg, err := Load("n.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Policies[0].Conditions[0].String(); got != "remotemx=#ex" {
+		t.Errorf("condition = %q, want remotemx=#ex", got)
+	}
+	pe := New(cfg).Explain(&Entry{RemoteMX: "mx2.example.com"}).Policies[0]
+	if pe.Condition == nil {
+		t.Error("condition does not apply to the whole #ex key")
+	}
+}
+
+func TestLoadEmpty(t *testing.T) {
+	for _, src := range []string{"", "policies: []\n", "version: '5.2'\n"} {
+		cfg, err := Load("e.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if _, _, ok := New(cfg).Pickup(&Entry{}); !ok {
+			t.Errorf("%q: pickup refused with no policies", src)
+		}
+	}
+}
+
+func TestGlobalPolicy(t *testing.T) {
+	cfg, err := Load("g.yaml", []byte("policies:\n  - id: all\n    default: {concurrency: 2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(cfg)
+	x := e.Explain(&Entry{RemoteMX: "a"})
+	if x.Policies[0].Key != "all: *" {
+		t.Errorf("key = %q, want \"all: *\"", x.Policies[0].Key)
+	}
+	mustPickup(t, e, &Entry{RemoteMX: "a"})
+	mustPickup(t, e, &Entry{RemoteMX: "b"})
+	if _, _, ok := e.Pickup(&Entry{RemoteMX: "c"}); ok {
+		t.Error("third pickup granted under a global concurrency of 2")
+	}
+}
+
+func TestConnectInterval(t *testing.T) {
+	cfg, err := Load("c.yaml", []byte("policies:\n  - fields: [remotemx]\n    default: {connectinterval: 10}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := NewFakeClock(t0)
+	e := New(cfg, WithClock(clock))
+	en := &Entry{RemoteMX: "mx"}
+	mustPickup(t, e, en)
+	_, r, ok := e.Pickup(en)
+	if ok || r.Reason != ReasonConnectInterval || !r.Until.Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("second connection: ok=%v reason=%q until=%v", ok, r.Reason, r.Until.Sub(t0))
+	}
+	if _, _, ok := e.PickupOnConnection(en); !ok {
+		t.Error("attempt on an open connection refused by the connect interval")
+	}
+	clock.Advance(10 * time.Second)
+	mustPickup(t, e, en)
+}
+
+func TestSweep(t *testing.T) {
+	e, clock := newTestEngine(t, "scenario-a.yaml")
+	held := mustPickup(t, e, entry("10.0.0.1", "aspmx.l.google.com"))
+	done := mustPickup(t, e, entry("10.0.0.1", "mx.example.com"))
+	done.Release()
+	if e.Len() != 2 {
+		t.Fatalf("live sub-queues = %d, want 2", e.Len())
+	}
+	if n := e.Sweep(); n != 0 {
+		t.Errorf("sweep inside the rate window dropped %d", n)
+	}
+	clock.Advance(time.Second)
+	if n := e.Sweep(); n != 1 {
+		t.Errorf("sweep dropped %d, want the idle one", n)
+	}
+	held.Release()
+	if n := e.Sweep(); n != 1 || e.Len() != 0 {
+		t.Errorf("sweep after release dropped %d, %d left", n, e.Len())
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	for _, name := range []string{"testdata/scenario-a.yaml", "testdata/scenario-b.yaml", "testdata/invalid.yaml", "../../scripts/smtpd-policy.yaml", "../../scripts/smtpd-suspend.yaml"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("lists: {a: ['@a']}\npolicies:\n  - fields: [{remotemx: {r: ['@a', '/x/']}}]\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("queues: {grouping: {default: remotemx, groupings: [{id: g, remoteip: [10.0.0.0/8]}]}}\n"))
+	f.Add([]byte("policies:\n  - default: {rate: [1, 2], properties: {a: {b: c}}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Load("fuzz.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Errorf("error without the file name: %v", err)
+			}
+			return
+		}
+		e := New(cfg, WithLogger(discardLogger))
+		en := &Entry{LocalIP: "10.0.0.1", RemoteMX: "aspmx.l.google.com", RemoteIP: "192.0.2.1", RecipientDomain: "example.com"}
+		if l, _, ok := e.Pickup(en); ok {
+			l.Release()
+		}
+		e.Explain(en)
+	})
+}

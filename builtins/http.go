@@ -401,7 +401,7 @@ func setHTTPBody(c *vm.Call, r *httpRequest, post vm.Value) error {
 			if !ok {
 				return c.Errorf("argument 4 (post) values must be strings, got %s", v.TypeName())
 			}
-			form.Add(k.String(), s)
+			form.Add(k.Value().String(), s)
 		}
 		r.body = strings.NewReader(form.Encode())
 		if !hasHeader(r.headers, "Content-Type") {

@@ -435,9 +435,9 @@ func readPolicyLimits(c *vm.Call, arr *vm.Array) (limits PolicyLimits, problem s
 		limits.Properties = map[string]string{}
 		for k, v := range props.All() {
 			if v.Kind() > vm.KindString {
-				return limits, "", c.Errorf("policy \"properties\" value %q must be a scalar, got %s", k.String(), v.TypeName())
+				return limits, "", c.Errorf("policy \"properties\" value %q must be a scalar, got %s", k.Value().String(), v.TypeName())
 			}
-			limits.Properties[k.String()] = v.String()
+			limits.Properties[k.Value().String()] = v.String()
 		}
 	}
 

@@ -81,7 +81,7 @@ func (p *parser) parseExpr() Expr {
 			return &DestructureExpr{At: toPos(t.Pos), Pattern: pattern, Value: p.parseExpr()}
 		}
 		p.checkTarget(lhs, true, "assign to")
-		return &AssignExpr{At: toPos(t.Pos), Target: lhs, Value: p.parseExpr()}
+		return put(&p.arena.assigns, AssignExpr{At: toPos(t.Pos), Target: lhs, Value: p.parseExpr()})
 	}
 	if t.Type > 0 && compoundOps[t.Type] != OpInvalid {
 		op := compoundOps[t.Type]
@@ -143,7 +143,7 @@ func (p *parser) parseBinary(minPrec int) Expr {
 		if bin.op == OpAnd || bin.op == OpOr {
 			x = &LogicalExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y}
 		} else {
-			x = &BinaryExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y}
+			x = put(&p.arena.binaries, BinaryExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y})
 		}
 	}
 }
@@ -198,7 +198,7 @@ func (p *parser) parsePostfix(incDec bool) Expr {
 		switch t.Type {
 		case tokLParen:
 			p.next()
-			x = &CallExpr{At: toPos(t.Pos), Func: x, Args: p.parseArgs()}
+			x = put(&p.arena.calls, CallExpr{At: toPos(t.Pos), Func: x, Args: p.parseArgs()})
 		case tokLBracket:
 			x = p.parseSubscript(x)
 		case tokArrow:
@@ -227,7 +227,7 @@ func (p *parser) parseArgs() []*Arg {
 	var args []*Arg
 	for p.peek().Type != tokRParen {
 		t := p.peek()
-		arg := &Arg{At: toPos(t.Pos)}
+		arg := put(&p.arena.args, Arg{At: toPos(t.Pos)})
 		if p.accept(tokEllipsis) {
 			arg.Spread = true
 		}
@@ -263,7 +263,7 @@ func (p *parser) parseSubscript(x Expr) Expr {
 	switch p.peek().Type {
 	case tokRBracket:
 		p.next()
-		return &IndexExpr{At: at, X: x, Index: low}
+		return put(&p.arena.indexes, IndexExpr{At: at, X: x, Index: low})
 	case tokScope:
 		p.next()
 		if p.peek().Type != tokRBracket {
@@ -294,7 +294,7 @@ func (p *parser) parsePrimary() Expr {
 	switch t.Type {
 	case tokNumber:
 		p.next()
-		return &NumberLit{At: at, Raw: t.Value, Value: numberValue(t.Value)}
+		return put(&p.arena.numbers, NumberLit{At: at, Raw: t.Value, Value: numberValue(t.Value)})
 
 	case tokString:
 		p.next()
@@ -319,14 +319,14 @@ func (p *parser) parsePrimary() Expr {
 
 	case tokVar:
 		p.next()
-		return &Variable{At: at, Name: t.Value[1:]}
+		return put(&p.arena.variables, Variable{At: at, Name: t.Value[1:]})
 
 	case tokIdent:
 		p.next()
 		if p.peek().Type == tokScope {
 			return p.parseScoped(t)
 		}
-		return &Ident{At: at, Name: t.Value}
+		return put(&p.arena.idents, Ident{At: at, Name: t.Value})
 
 	case tokStatic:
 		p.next()
@@ -414,7 +414,7 @@ func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
 	var items []*ArrayItem
 	for p.peek().Type != closing {
 		t := p.peek()
-		item := &ArrayItem{At: toPos(t.Pos)}
+		item := put(&p.arena.arrayItems, ArrayItem{At: toPos(t.Pos)})
 		if p.accept(tokEllipsis) {
 			item.Spread = true
 			item.Value = p.parseExpr()

@@ -256,7 +256,11 @@ func (s *scanner) newline(off int) {
 
 // tokenize scans the whole source, ending with an EOF token.
 func (s *scanner) tokenize() ([]lexer.Token, error) {
-	tokens := make([]lexer.Token, 0, len(s.src)/5+1)
+	return s.tokenizeInto(make([]lexer.Token, 0, len(s.src)/5+1))
+}
+
+// tokenizeInto is tokenize appending to tokens.
+func (s *scanner) tokenizeInto(tokens []lexer.Token) ([]lexer.Token, error) {
 	for {
 		t, err := s.Next()
 		if err != nil {

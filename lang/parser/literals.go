@@ -84,7 +84,7 @@ func (p *parser) stringLit(t *lexer.Token) Expr {
 	at := toPos(t.Pos)
 	body := t.Value[1 : len(t.Value)-1]
 	if strings.IndexByte(body, '\\') < 0 && strings.IndexByte(body, '$') < 0 {
-		return &StringLit{At: at, Value: body}
+		return put(&p.arena.strings, StringLit{At: at, Value: body})
 	}
 
 	d := stringDecoder{p: p, src: body, file: t.Pos.Filename, line: t.Pos.Line, lineStart: -(t.Pos.Column + 1)}
@@ -339,13 +339,12 @@ func skipRaw(src string, off int) int {
 // parseEmbedded parses the expression text of a `${...}` interpolation that
 // starts at pos.
 func (p *parser) parseEmbedded(pos Pos, text string) Expr {
-	sc := newScanner(pos.File, text, pos.Line, pos.Col)
-	lex, err := lexer.Upgrade(sc)
+	toks, err := newScanner(pos.File, text, pos.Line, pos.Col).tokenize()
 	if err != nil {
 		panic(bailout{toError(err)})
 	}
 
-	sub := &parser{lex: lex, depth: p.depth, eofName: "'}'"}
+	sub := &parser{toks: toks, depth: p.depth, arena: p.arena, eofName: "'}'"}
 	x := sub.parseExpr()
 	if t := sub.peek(); t.Type != tokEOF {
 		sub.failUnexpected(t, "'}' to end the interpolation")

@@ -15,12 +15,15 @@ const maxDepth = 1000
 // ParseFile parses one HSL source file. On failure the error is an
 // ErrorList holding the first syntax error, and the File is nil.
 func ParseFile(filename string, src []byte) (*File, error) {
-	lex, err := lexer.Upgrade(newScanner(filename, string(src), 1, 1))
+	buf := tokenBuffers.Get().(*[]lexer.Token)
+	defer tokenBuffers.Put(buf)
+	toks, err := newScanner(filename, string(src), 1, 1).tokenizeInto((*buf)[:0])
+	*buf = toks
 	if err != nil {
 		return nil, ErrorList{toError(err)}
 	}
 
-	p := &parser{lex: lex}
+	p := &parser{toks: toks, arena: new(arena)}
 	file := &File{Name: filename}
 	if err := p.run(func() {
 		for p.peek().Type != tokEOF {
@@ -34,12 +37,12 @@ func ParseFile(filename string, src []byte) (*File, error) {
 
 // ParseExpr parses a single expression, as the REPL and tests need.
 func ParseExpr(filename string, src []byte) (Expr, error) {
-	lex, err := lexer.Upgrade(newScanner(filename, string(src), 1, 1))
+	toks, err := newScanner(filename, string(src), 1, 1).tokenize()
 	if err != nil {
 		return nil, ErrorList{toError(err)}
 	}
 
-	p := &parser{lex: lex}
+	p := &parser{toks: toks, arena: new(arena)}
 	var x Expr
 	if err := p.run(func() {
 		x = p.parseExpr()
@@ -52,11 +55,14 @@ func ParseExpr(filename string, src []byte) (Expr, error) {
 	return x, nil
 }
 
-// parser is a recursive-descent parser over participle's token stream.
-// Errors unwind the stack as a panic of *Error, which run recovers.
+// parser is a recursive-descent parser over a token slice that ends with an
+// EOF token. Errors unwind the stack as a panic of bailout, which run
+// recovers.
 type parser struct {
-	lex   *lexer.PeekingLexer
+	toks  []lexer.Token
+	pos   int // index of the next token
 	depth int
+	arena *arena
 
 	// eofName describes the end of the token stream in messages: the end of
 	// the file, or the closing brace of a `${...}` interpolation.
@@ -82,23 +88,29 @@ func (p *parser) run(fn func()) (err *Error) {
 	return nil
 }
 
-func (p *parser) peek() *lexer.Token { return p.lex.Peek() }
+func (p *parser) peek() *lexer.Token { return &p.toks[p.pos] }
 
-func (p *parser) next() *lexer.Token { return p.lex.Next() }
+// next consumes a token; at the end it keeps returning the EOF token.
+func (p *parser) next() *lexer.Token {
+	t := &p.toks[p.pos]
+	if t.Type != tokEOF {
+		p.pos++
+	}
+	return t
+}
 
 // peekSecond returns the type of the token after the next one.
 func (p *parser) peekSecond() lexer.TokenType {
-	cp := p.lex.MakeCheckpoint()
-	p.lex.Next()
-	typ := p.lex.Peek().Type
-	p.lex.LoadCheckpoint(cp)
-	return typ
+	if p.pos+1 < len(p.toks) {
+		return p.toks[p.pos+1].Type
+	}
+	return tokEOF
 }
 
 // accept consumes the next token when it has type typ.
 func (p *parser) accept(typ lexer.TokenType) bool {
-	if p.lex.Peek().Type == typ {
-		p.lex.Next()
+	if p.toks[p.pos].Type == typ {
+		p.next()
 		return true
 	}
 	return false
@@ -106,21 +118,21 @@ func (p *parser) accept(typ lexer.TokenType) bool {
 
 // expect consumes a token of type typ or fails naming it.
 func (p *parser) expect(typ lexer.TokenType) *lexer.Token {
-	t := p.lex.Peek()
+	t := &p.toks[p.pos]
 	if t.Type != typ {
 		p.failUnexpected(t, "'"+tokenText[typ]+"'")
 	}
-	return p.lex.Next()
+	return p.next()
 }
 
 // expectName consumes an identifier; what names its role in messages, for
 // example "function name".
 func (p *parser) expectName(what string) *lexer.Token {
-	t := p.lex.Peek()
+	t := &p.toks[p.pos]
 	if t.Type != tokIdent {
 		p.failUnexpected(t, what)
 	}
-	return p.lex.Next()
+	return p.next()
 }
 
 func (p *parser) enter() {

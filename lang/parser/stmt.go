@@ -128,7 +128,7 @@ func (p *parser) parseStmt() Stmt {
 
 	x := p.parseExpr()
 	p.parseEnd()
-	return &ExprStmt{At: at, X: x}
+	return put(&p.arena.exprStmts, ExprStmt{At: at, X: x})
 }
 
 // parseEnd consumes the `;` that ends a simple statement. It may be left out
@@ -176,7 +176,7 @@ func (p *parser) parseVariable() *Variable {
 		p.failUnexpected(t, "variable")
 	}
 	p.next()
-	return &Variable{At: toPos(t.Pos), Name: t.Value[1:]}
+	return put(&p.arena.variables, Variable{At: toPos(t.Pos), Name: t.Value[1:]})
 }
 
 func (p *parser) parseFor() Stmt {

@@ -1,0 +1,101 @@
+package parser
+
+// parseFuncDecl parses a named function declaration.
+func (p *parser) parseFuncDecl() Stmt {
+	at := toPos(p.next().Pos)
+	name := p.expectName("function name")
+	p.expect(tokLParen)
+	return &FuncDecl{
+		At:      at,
+		Name:    name.Value,
+		NamePos: toPos(name.Pos),
+		Params:  p.parseParams(),
+		Body:    p.parseBlock(),
+	}
+}
+
+// parseClassDecl parses `class Name { members }`.
+func (p *parser) parseClassDecl() Stmt {
+	at := toPos(p.next().Pos)
+	name := p.expectName("class name")
+	p.expect(tokLBrace)
+
+	c := &ClassDecl{At: at, Name: name.Value, NamePos: toPos(name.Pos)}
+	for {
+		t := p.peek()
+		switch t.Type {
+		case tokRBrace:
+			p.next()
+			return c
+		case tokEOF:
+			p.failUnexpected(t, "class member or '}'")
+		}
+		c.Members = append(c.Members, p.parseMember())
+	}
+}
+
+// parseMember parses a constructor, or modifiers followed by a method or a
+// variable.
+func (p *parser) parseMember() ClassMember {
+	first := p.peek()
+	at := toPos(first.Pos)
+
+	var mods Modifiers
+	for {
+		t := p.peek()
+		var flag *bool
+		switch t.Type {
+		case tokPrivate:
+			flag = &mods.Private
+		case tokStatic:
+			flag = &mods.Static
+		case tokReadonly:
+			flag = &mods.Readonly
+		}
+		if flag == nil {
+			break
+		}
+		if *flag {
+			p.fail(t.Pos, "duplicate modifier '%s'", t.Value)
+		}
+		*flag = true
+		p.next()
+	}
+
+	t := p.peek()
+	switch t.Type {
+	case tokConstructor:
+		if mods != (Modifiers{}) {
+			p.fail(first.Pos, "unexpected modifier before 'constructor', a constructor takes none")
+		}
+		p.next()
+		p.expect(tokLParen)
+		params := p.parseParams()
+		return &Constructor{At: at, Params: params, Body: p.parseBlock()}
+
+	case tokFunction:
+		if mods.Readonly {
+			p.fail(first.Pos, "a method cannot be readonly")
+		}
+		p.next()
+		name := p.expectName("method name")
+		p.expect(tokLParen)
+		params := p.parseParams()
+		return &ClassMethod{At: at, Mods: mods, Name: name.Value, NamePos: toPos(name.Pos), Params: params, Body: p.parseBlock()}
+
+	case tokVar:
+		p.next()
+		v := &ClassVar{At: at, Mods: mods, Name: t.Value[1:]}
+		if p.accept(tokAssign) {
+			v.Init = p.parseExpr()
+		}
+		p.expect(tokSemicolon)
+		return v
+	}
+
+	if mods != (Modifiers{}) {
+		p.failUnexpected(t, "'function' or variable after a modifier")
+	}
+	p.failUnexpected(t, "class member or '}'")
+	return nil
+}

@@ -89,7 +89,8 @@ func runStart(c *vm.Call) time.Time {
 }
 
 // builtinSleep suspends the run and returns the seconds slept. A
-// cancelled run wakes at once; the interpreter then stops it.
+// cancelled run wakes at once and ends with the interpreter's uncatchable
+// cancellation error, so no script code runs after the sleep.
 func builtinSleep(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 1, 1); err != nil {
 		return vm.None, err
@@ -107,9 +108,11 @@ func builtinSleep(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	d := time.Duration(math.Min(seconds, float64(math.MaxInt64/int64(time.Second))) * float64(time.Second))
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	ctx := c.Context()
 	select {
 	case <-timer.C:
-	case <-c.Context().Done():
+	case <-ctx.Done():
+		return vm.None, &vm.Error{Message: "run canceled: " + ctx.Err().Error(), Fatal: true, Err: ctx.Err()}
 	}
 	return vm.Number(time.Since(start).Seconds()), nil
 }

@@ -30,7 +30,7 @@ func Install(lib *vm.Library, cfg Config) {
 
 // NewClass returns the FFI class bound to cfg. When cfg disables FFI,
 // constructing the class and every static function raise "FFI is
-// disabled", because FFI::deref and friends read arbitrary memory too.
+// disabled", because FFI::deref and the other statics can read any address too.
 func NewClass(cfg Config) *vm.Class {
 	h := &hslFFI{cfg: cfg}
 	h.class = &vm.Class{
@@ -519,15 +519,15 @@ func callFromScript(c *vm.Call, f *Function, args []vm.Value) (vm.Value, error) 
 		fargs = append(fargs, argOf(a))
 	}
 
-	var result *Value
+	var bits uint64
 	var err error
 	if callbacksCreated.Load() {
 		st := runOf(c)
 		st.calls = append(st.calls, c)
-		result, err = f.Call(st.session, fargs)
+		bits, err = f.invoke(st.session, fargs)
 		st.calls = st.calls[:len(st.calls)-1]
 	} else {
-		result, err = f.Call(nil, fargs)
+		bits, err = f.invoke(nil, fargs)
 	}
 
 	if err != nil {
@@ -537,7 +537,24 @@ func callFromScript(c *vm.Call, f *Function, args []vm.Value) (vm.Value, error) 
 		}
 		return vm.None, &vm.Error{Message: err.Error(), Err: err}
 	}
-	return valueOf(result), nil
+	if f.resultIsNil(bits) {
+		return vm.None, nil
+	}
+	return newBoxedValue(f.ret, bits), nil
+}
+
+// boxedValue is an FFIValue resource and its value in one allocation,
+// which saves an allocation on every C call from a script.
+type boxedValue struct {
+	resource vm.Resource
+	value    Value
+}
+
+// newBoxedValue returns an FFIValue resource of type t holding bits.
+func newBoxedValue(t Type, bits uint64) vm.Value {
+	box := &boxedValue{value: Value{typ: t, bits: bits}}
+	box.resource = vm.Resource{Type: valueResourceName, Data: &box.value}
+	return vm.ResourceValue(&box.resource)
 }
 
 // valueOf wraps v as an FFIValue resource; nil becomes none.

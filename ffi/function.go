@@ -82,10 +82,10 @@ func (f *Function) Return() Type { return f.ret }
 
 func (f *Function) String() string { return fmt.Sprintf("FFIFunction(%s)", f.name) }
 
-// frame is the scratch space of one call. Frames come from a pool, which
-// keeps them and the temporary C strings they hold on the heap: the Go
-// stack may move when a callback runs Go code during the call, and C holds
-// the addresses of those strings.
+// frame is the scratch space of a call that does not fit invokeDirect.
+// Frames come from a pool so that the argument words, which
+// purego.SyscallN would otherwise copy to a new heap block, are on the heap
+// already.
 type frame struct {
 	words       [MaxArguments]uint64
 	syscallArgs [MaxArguments]uintptr // words as passed to purego.SyscallN
@@ -109,27 +109,99 @@ var framePool = sync.Pool{New: func() any { return new(frame) }}
 // it; s may be nil when the call invokes no callback. An error raised by a
 // callback during the call is returned once the call is over.
 func (f *Function) Call(s *Session, args []Arg) (*Value, error) {
-	if err := f.checkCount(len(args)); err != nil {
+	bits, err := f.invoke(s, args)
+	if err != nil || f.resultIsNil(bits) {
 		return nil, err
 	}
+	return newValue(f.ret, bits), nil
+}
 
+// resultIsNil reports whether a call that returned bits has no result
+// value: void, or a NULL pointer.
+func (f *Function) resultIsNil(bits uint64) bool {
+	return f.ret == Void || (f.ret == Pointer && bits == 0)
+}
+
+// directArguments is the most arguments a call passes without a frame.
+const directArguments = 6
+
+// invoke calls the function and returns the bits of its result.
+func (f *Function) invoke(s *Session, args []Arg) (uint64, error) {
+	if err := f.checkCount(len(args)); err != nil {
+		return 0, err
+	}
+	if !f.floating && len(args) <= directArguments {
+		return f.invokeDirect(s, args)
+	}
+	return f.invokeWithFrame(s, args)
+}
+
+// invokeDirect is the fast path for up to directArguments integer and
+// pointer arguments: no frame, no reflection.
+func (f *Function) invokeDirect(s *Session, args []Arg) (uint64, error) {
+	var words [directArguments]uintptr
+	var temps [directArguments][]byte
+	for i, arg := range args {
+		t, bits, temp, err := f.convertArg(i, arg)
+		if err != nil {
+			return 0, err
+		}
+		if t.IsFloating() {
+			return f.invokeWithFrame(s, args) // a float or double after "..."
+		}
+		words[i], temps[i] = uintptr(bits), temp
+	}
+
+	var r1 uintptr
+	locked := s.enter()
+	switch len(args) {
+	case 0:
+		r1, _, _ = purego.SyscallN(f.addr)
+	case 1:
+		r1, _, _ = purego.SyscallN(f.addr, words[0])
+	case 2:
+		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1])
+	case 3:
+		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2])
+	case 4:
+		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3])
+	case 5:
+		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3], words[4])
+	case 6:
+		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3], words[4], words[5])
+	}
+	err := s.exit(locked)
+	runtime.KeepAlive(temps)
+	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
+	if err != nil {
+		return 0, &CallbackError{Func: f.name, Err: err}
+	}
+	return f.ret.narrow(uint64(r1)), nil
+}
+
+// invokeWithFrame calls a function with more than directArguments
+// arguments, or with float or double arguments or results.
+func (f *Function) invokeWithFrame(s *Session, args []Arg) (uint64, error) {
 	fr := framePool.Get().(*frame)
 	defer fr.release()
 
 	floating := f.floating
 	for i, arg := range args {
-		t, bits, err := f.convertArg(fr, i, arg)
+		t, bits, temp, err := f.convertArg(i, arg)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		fr.types[i], fr.words[i] = t, bits
+		if temp != nil {
+			fr.temps = append(fr.temps, temp)
+		}
 		if t.IsFloating() {
 			floating = true
 		}
 	}
 	if floating {
 		if err := f.checkVariadicFloats(fr, len(args)); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 
@@ -141,18 +213,11 @@ func (f *Function) Call(s *Session, args []Arg) (*Value, error) {
 		result = f.callSyscall(fr, len(args))
 	}
 	err := s.exit(locked)
-	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
+	runtime.KeepAlive(args)
 	if err != nil {
-		return nil, &CallbackError{Func: f.name, Err: err}
+		return 0, &CallbackError{Func: f.name, Err: err}
 	}
-
-	switch {
-	case f.ret == Void:
-		return nil, nil
-	case f.ret == Pointer && result == 0:
-		return nil, nil
-	}
-	return newValue(f.ret, result), nil
+	return result, nil
 }
 
 func (f *Function) checkCount(n int) error {
@@ -168,41 +233,56 @@ func (f *Function) checkCount(n int) error {
 	return nil
 }
 
-// convertArg returns the C type and bits that argument i passes.
-func (f *Function) convertArg(fr *frame, i int, arg Arg) (Type, uint64, error) {
+// convertArg returns the C type and bits that argument i passes. For a
+// string it also returns the temporary C string, which the caller keeps
+// reachable until the call returns.
+func (f *Function) convertArg(i int, arg Arg) (t Type, bits uint64, temp []byte, err error) {
 	if i >= len(f.params) {
 		if arg.kind != argValue {
-			return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue for variadic argument, got %s", f.name, i+1, arg.typeName())
+			return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected FFIValue for variadic argument, got %s", f.name, i+1, arg.typeName())
 		}
-		return arg.value.typ, arg.value.Bits(), nil
+		return arg.value.typ, arg.value.Bits(), nil, nil
 	}
 
-	t := f.params[i]
+	t = f.params[i]
 	if t == Pointer {
 		switch arg.kind {
 		case argNone:
-			return t, 0, nil
+			return t, 0, nil, nil
 		case argString:
-			return t, fr.tempString(arg.str), nil
+			temp = tempCString(arg.str)
+			return t, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(temp)))), temp, nil
 		case argValue:
 			if arg.value.typ == Pointer {
-				return t, arg.value.Bits(), nil
+				return t, arg.value.Bits(), nil, nil
 			}
 		}
-		return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue of type pointer, string or none, got %s", f.name, i+1, arg.typeName())
+		return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected FFIValue of type pointer, string or none, got %s", f.name, i+1, arg.typeName())
 	}
 
 	if arg.kind == argValue {
 		if arg.value.typ != t {
-			return 0, 0, fmt.Errorf("%s(): argument %d: expected number or FFIValue of type %s, got %s", f.name, i+1, t, arg.typeName())
+			return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected number or FFIValue of type %s, got %s", f.name, i+1, t, arg.typeName())
 		}
-		return t, arg.value.Bits(), nil
+		return t, arg.value.Bits(), nil, nil
 	}
-	bits, err := convertNumber(t, arg)
+	bits, err = convertNumber(t, arg)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s(): argument %d: %w", f.name, i+1, err)
+		return 0, 0, nil, fmt.Errorf("%s(): argument %d: %w", f.name, i+1, err)
 	}
-	return t, bits, nil
+	return t, bits, nil, nil
+}
+
+// tempCString copies s to a new NUL-terminated buffer on the Go heap. It
+// must not be inlined: returning the buffer from a real call is what keeps
+// the compiler from placing a small one on the stack, which moves when a
+// callback grows it while C holds the address.
+//
+//go:noinline
+func tempCString(s string) []byte {
+	buf := make([]byte, len(s)+1)
+	copy(buf, s)
+	return buf
 }
 
 // checkVariadicFloats rejects float and double variadic arguments where
@@ -219,15 +299,6 @@ func (f *Function) checkVariadicFloats(fr *frame, n int) error {
 		}
 	}
 	return nil
-}
-
-// tempString copies s to a NUL-terminated buffer that stays valid, and in
-// place, until the frame is released, and returns its address.
-func (fr *frame) tempString(s string) uint64 {
-	buf := make([]byte, len(s)+1)
-	copy(buf, s)
-	fr.temps = append(fr.temps, buf)
-	return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf))))
 }
 
 func (fr *frame) release() {

@@ -178,3 +178,20 @@ func TestNormalizeDNSServers(t *testing.T) {
 		t.Errorf("normalizeDNSServers = %q, want %q", got, want)
 	}
 }
+
+func TestDNSQueryBuiltin(t *testing.T) {
+	server := startDNSServer(t)
+	opts := func(extra string) string { return `["servers" => ["` + server + `"]` + extra + `]` }
+	runScriptCases(t, []scriptCase{
+		{src: `echo dns_query("mail.test", ` + opts("") + `);`, want: "[\"result\"=>[0=>\"192.0.2.10\",1=>\"192.0.2.11\"],\"dnssec\"=>false]\n"},
+		{src: `echo dns_query("test", ` + opts(`, "type" => "mx"`) + `)["result"];`, want: "[0=>\"10 mail.test\",1=>\"20 backup.test\"]\n"},
+		{src: `echo dns_query("192.0.2.10", ` + opts(`, "type" => "PTR"`) + `)["result"];`, want: "[0=>\"mail.test\"]\n"},
+		{src: `echo dns_query("secure.test", ` + opts(`, "extended_result" => true`) + `)["dnssec"];`, want: "true\n"},
+		{src: `echo dns_query("missing.test", ` + opts("") + `);`, want: "[\"error\"=>\"NXDOMAIN\",\"dnssec\"=>false]\n"},
+		{src: `echo dns_query("slow.test", ` + opts(`, "timeout" => 0.2`) + `)["error"];`, want: "TIMEOUT\n"},
+		{src: `echo dns_query("empty.test", ` + opts("") + `)["result"];`, want: "[]\n"},
+		{src: `dns_query("test", ["type" => "soa"]);`, err: `dns_query(): option "type" must be one of a, aaaa, mx, txt, cname, ns, ptr, got "soa"`},
+		{src: `dns_query("test", ["timeout" => []]);`, err: `dns_query(): option "timeout" must be a number, got array`},
+		{src: `dns_query("test", ["servers" => "1.2.3.4"]);`, err: `dns_query(): option "servers" must be an array, got string`},
+	})
+}

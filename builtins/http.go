@@ -78,14 +78,6 @@ func doHTTP(ctx context.Context, r httpRequest) (*httpResponse, error) {
 		},
 	}
 
-	// The transfer timeout starts after connecting; bounding the whole
-	// request by both timeouts together is the closest net/http allows.
-	if r.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.connectTimeout+r.timeout)
-		defer cancel()
-	}
-
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, r.body)
 	if err != nil {
 		return nil, err
@@ -145,8 +137,19 @@ func (r httpRequest) transport() (*http.Transport, error) {
 		dialer.LocalAddr = &net.TCPAddr{IP: addr.AsSlice()}
 	}
 
+	// The transfer timeout starts once the connection is open: it becomes
+	// the connection's deadline, which covers the TLS handshake, the
+	// request and the whole response body.
+	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, address)
+		if err == nil && r.timeout > 0 {
+			conn.SetDeadline(time.Now().Add(r.timeout))
+		}
+		return conn, err
+	}
+
 	t := &http.Transport{
-		DialContext:         dialer.DialContext,
+		DialContext:         dial,
 		TLSHandshakeTimeout: r.connectTimeout,
 		DisableKeepAlives:   true,
 		TLSClientConfig:     r.tlsConfig(),

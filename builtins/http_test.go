@@ -15,8 +15,8 @@ import (
 
 // newEchoHTTPServer answers /echo with the method, the Content-Type, the
 // X-Test header and the body it received, /status/N with status N,
-// /redirect/N with a chain of N redirects ending at /echo, /slow after a
-// second, and /big with 1000 bytes.
+// /redirect/N with a chain of N redirects ending at /echo, /slow after
+// 400 ms, and /big with 1000 bytes.
 func newEchoHTTPServer() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +41,7 @@ func newEchoHTTPServer() *http.ServeMux {
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-time.After(time.Second):
+		case <-time.After(400 * time.Millisecond):
 		case <-r.Context().Done():
 		}
 		fmt.Fprint(w, "late")
@@ -139,8 +139,8 @@ func TestHTTPTimeoutAndSize(t *testing.T) {
 	if _, err := doHTTP(context.Background(), r); err == nil {
 		t.Fatal("slow response within the timeout")
 	}
-	if elapsed := time.Since(start); elapsed > 900*time.Millisecond {
-		t.Errorf("timeout of 200ms returned after %v", elapsed)
+	if elapsed := time.Since(start); elapsed > 350*time.Millisecond {
+		t.Errorf("timeout of 100ms returned after %v", elapsed)
 	}
 
 	r = baseHTTPRequest(srv.URL + "/big")
@@ -247,4 +247,31 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("parseURL(%q) accepted", bad)
 		}
 	}
+}
+
+func TestHTTPBuiltin(t *testing.T) {
+	srv := httptest.NewServer(newEchoHTTPServer())
+	defer srv.Close()
+	u := srv.URL
+
+	runScriptCases(t, []scriptCase{
+		{src: `echo http("` + u + `/echo");`, want: "GET|||\n"},
+		{src: `echo http("` + u + `/echo", ["headers" => ["X-Test: one"]], [], "raw body");`, want: "POST||one|raw body\n"},
+		{src: `echo http("` + u + `/echo", [], [], ["a" => "1 2", "b" => 3]);`, want: "POST|application/x-www-form-urlencoded||a=1+2&b=3\n"},
+		{src: `echo http("` + u + `/echo", ["method" => "PATCH"], [], "x");`, want: "PATCH|||x\n"},
+		{src: `echo http("` + u + `/echo", ["method" => "DELETE"]);`, want: "DELETE|||\n"},
+		{src: `echo http("` + u + `/query?q=$1&r=$2", [], ["a b", "c&d"]);`, want: "q=a%20b&r=c%26d\n"},
+		{src: `echo http("` + u + `/status/404") === none ? "none" : "value";`, want: "none\n"},
+		{src: `echo http("` + u + `/status/404", ["extended_result" => true]);`, want: "[\"status\"=>404,\"content\"=>\"status body\"]\n"},
+		{src: `$r = http("` + u + `/echo", ["extended_result" => true, "response_headers" => true]); echo array_includes("X-Reply: yes", $r["headers"]) ? "header" : "missing";`, want: "header\n"},
+		{src: `echo http("` + u + `/redirect/1", ["extended_result" => true])["status"];`, want: "302\n"},
+		{src: `echo http("` + u + `/redirect/1", ["redirects" => 1]);`, want: "GET|||\n"},
+		{src: `echo http("` + u + `/slow", ["timeout" => 0.1]) === none ? "none" : "value";`, want: "none\n"},
+		{src: `echo http("` + u + `/big", ["max_file_size" => 10]) === none ? "none" : "value";`, want: "none\n"},
+		{src: `echo http("http://127.0.0.1:1/", ["connect_timeout" => 1]) === none ? "none" : "value";`, want: "none\n"},
+		{src: `http("` + u + `", ["timeout" => "soon"]);`, err: `http(): option "timeout" must be a number, got string`},
+		{src: `http("` + u + `", ["headers" => "X: y"]);`, err: `http(): option "headers" must be an array, got string`},
+		{src: `http("` + u + `", [], [], true);`, err: "http(): argument 4 (post) must be a string or an array, got boolean"},
+		{src: `http("` + u + `", ["background" => true]);`, err: `http(): option "background" is not available`},
+	})
 }

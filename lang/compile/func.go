@@ -33,6 +33,7 @@ type funcState struct {
 	consts    map[any]int
 	maxStack  int
 	depth     int
+	label     int // latest jump target, where no instructions may be fused
 }
 
 type pendingRead struct {
@@ -85,6 +86,17 @@ func (fs *funcState) errorf(pos parser.Pos, format string, args ...any) {
 // index.
 func (fs *funcState) emit(op vm.Opcode, a, b int) int {
 	p := fs.proto
+	if op == vm.OpJumpFalse && fs.label != len(p.Code) && len(p.Code) > 0 {
+		// Fuse a comparison with the conditional jump that tests it.
+		last := &p.Code[len(p.Code)-1]
+		switch last.Op {
+		case vm.OpLess, vm.OpLessEq, vm.OpGreater, vm.OpGreaterEq, vm.OpEq, vm.OpNotEq, vm.OpStrictEq, vm.OpStrictNeq:
+			last.B = int32(last.Op)
+			last.Op = vm.OpCmpJumpFalse
+			last.A = int32(a)
+			return len(p.Code) - 1
+		}
+	}
 	p.Code = append(p.Code, vm.Instr{Op: op, A: int32(a), B: int32(b)})
 	p.Lines = append(p.Lines, int32(fs.pos.Line))
 	p.Cols = append(p.Cols, int32(fs.pos.Col))
@@ -112,7 +124,10 @@ func stackEffect(op vm.Opcode, a, b int) int {
 
 func (fs *funcState) here() int { return len(fs.proto.Code) }
 
-func (fs *funcState) patch(at int) { fs.proto.Code[at].A = int32(fs.here()) }
+func (fs *funcState) patch(at int) {
+	fs.proto.Code[at].A = int32(fs.here())
+	fs.label = fs.here()
+}
 
 func (fs *funcState) constIndex(v vm.Value, key any) int {
 	if key != nil {

@@ -170,6 +170,19 @@ func (fs *funcState) exprStmt(e parser.Expr) {
 				return
 			}
 		}
+	case *parser.CompoundAssignExpr:
+		if v, ok := x.Target.(*parser.Variable); ok && (v.Name != "this" || fs.class == nil) {
+			ref := fs.resolveVar(v.Name)
+			if ref.kind == vm.RootLocal || ref.kind == vm.RootCell {
+				fs.expr(x.Value)
+				fs.pos = x.At
+				fs.checkWritable(v.Name, v.At)
+				fs.reads = append(fs.reads, pendingRead{v.Name, v.At})
+				fs.assigned[v.Name] = true
+				fs.emit(vm.OpUpdateLocal, ref.slot, int(binOps[x.Op])|vm.UpdDiscard)
+				return
+			}
+		}
 	case *parser.AssignExpr:
 		if v, ok := x.Target.(*parser.Variable); ok {
 			fs.expr(x.Value)
@@ -230,6 +243,7 @@ func (fs *funcState) loop(pos parser.Pos, init, cond, post parser.Expr, body par
 	}
 	fs.withBranch(func() {
 		top := fs.here()
+		fs.label = top
 		exit := -1
 		if cond != nil {
 			if c, ok := fs.constValue(cond); !ok || !c.Truthy() {
@@ -266,6 +280,7 @@ func (fs *funcState) foreach(s *parser.ForeachStmt) {
 	fs.emit(vm.OpIterInit, it, 0)
 	fs.withBranch(func() {
 		top := fs.here()
+		fs.label = top
 		next := fs.emit(vm.OpIterNext, it, 0)
 		fs.storeVar(s.Value.Name, s.Value.At, false)
 		if s.Key != nil {
@@ -283,6 +298,7 @@ func (fs *funcState) foreach(s *parser.ForeachStmt) {
 		fs.pos = s.At
 		fs.emit(vm.OpLoop, top, max(fs.here()-top, 1))
 		fs.proto.Code[next].B = int32(fs.here())
+		fs.label = fs.here()
 		for _, at := range b.breaks {
 			fs.patch(at)
 		}
@@ -350,6 +366,7 @@ func (fs *funcState) switchStmt(s *parser.SwitchStmt) {
 		for i, cl := range s.Clauses {
 			if i == def {
 				fs.proto.Code[end].A = int32(fs.here())
+				fs.label = fs.here()
 				end = -1
 			} else {
 				fs.patch(jumps[i])

@@ -73,6 +73,7 @@ const (
 	OpJumpNotNone // A target: x → x (jumps, keeping x) | (falls through, x popped)
 	OpJumpDefined // A target: x → x (jumps when x is assigned) | → (popped)
 	OpLoop        // A target, B instructions in the loop: backward jump that counts the budget
+	OpCmpJumpFalse // A target, B comparison opcode: x y → (jumps when x op y is false)
 
 	OpCall             // A argc: f a1..an → result
 	OpCallSpread       // f args-array → result
@@ -151,6 +152,7 @@ func RootRef(kind, slot int) int32 { return int32(kind<<24 | slot) }
 const (
 	UpdPostfix = 1 << 16 // push the old value instead of the new one
 	UpdIncDec  = 1 << 17 // ++/--: a missing element counts as 0
+	UpdDiscard = 1 << 18 // OpUpdateLocal: pop the result (statement context)
 )
 
 // Proto is a compiled function body: code, constants and frame layout.

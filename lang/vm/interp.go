@@ -313,6 +313,42 @@ reload:
 			} else {
 				sp--
 			}
+		case OpCmpJumpFalse:
+			x, y := stack[sp-2], stack[sp-1]
+			sp -= 2
+			var ok bool
+			if x.kind == KindNumber && y.kind == KindNumber {
+				switch Opcode(in.B) {
+				case OpLess:
+					ok = x.num() < y.num()
+				case OpLessEq:
+					ok = x.num() <= y.num()
+				case OpGreater:
+					ok = x.num() > y.num()
+				case OpGreaterEq:
+					ok = x.num() >= y.num()
+				case OpEq, OpStrictEq:
+					ok = x.num() == y.num()
+				default:
+					ok = x.num() != y.num()
+				}
+			} else {
+				switch Opcode(in.B) {
+				case OpEq:
+					ok = LooseEqual(x, y)
+				case OpNotEq:
+					ok = !LooseEqual(x, y)
+				case OpStrictEq:
+					ok = StrictEqual(x, y)
+				case OpStrictNeq:
+					ok = !StrictEqual(x, y)
+				default:
+					ok = th.compare(Opcode(in.B), x, y)
+				}
+			}
+			if !ok {
+				pc = a
+			}
 		case OpLoop:
 			pc = a
 			budget -= int64(in.B)
@@ -353,6 +389,22 @@ reload:
 				budget = th.budget
 			}
 			fr.pc = pc
+			if fp := f.proto; fp != nil && argc == fp.NumParams && !fp.Variadic && len(fp.Cells) == 0 &&
+				len(th.frames) < th.limits.MaxCallDepth && sp+fp.NumLocals+fp.MaxStack < len(stack) {
+				// Fast path: exact arity, no cells, room on the stack.
+				nbp := sp - argc
+				for i := nbp; i < sp; i++ {
+					if stack[i].kind == KindArray {
+						markShared(stack[i])
+					}
+				}
+				sp = nbp + fp.NumLocals
+				for i := nbp + argc; i < sp; i++ {
+					stack[i] = undef
+				}
+				th.frames = append(th.frames, frame{proto: fp, fn: f, bp: nbp, this: f.this})
+				goto reload
+			}
 			if f.proto != nil {
 				if err = th.pushFrame(f.proto, f, f.this, sp, argc, false); err != nil {
 					goto fail
@@ -575,6 +627,10 @@ reload:
 			op := Opcode(in.B & 0xff)
 			if old.kind == KindNumber && rhs.kind == KindNumber && op == OpAdd {
 				*ref = Number(old.num() + rhs.num())
+				if in.B&UpdDiscard != 0 {
+					sp--
+					continue
+				}
 				stack[sp-1] = *ref
 				if in.B&UpdPostfix != 0 {
 					stack[sp-1] = old
@@ -603,7 +659,9 @@ reload:
 				goto fail
 			}
 			*ref = nv
-			if in.B&UpdPostfix != 0 {
+			if in.B&UpdDiscard != 0 {
+				sp--
+			} else if in.B&UpdPostfix != 0 {
 				stack[sp-1] = old
 				if in.B&UpdIncDec != 0 {
 					stack[sp-1] = Number(old.ToNumber())

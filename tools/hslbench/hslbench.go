@@ -1,0 +1,71 @@
+// Package hslbench adapts the HSL compiler and VM to the in-process API of
+// the VM benchmark kit: compile once, run many times.
+//
+// The kit calls Compile(name, src) once per workload and P.Run(globals,
+// out) per timed run; globals hold Go int or string values for
+// predefined variables.
+package hslbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/halonsh/halonsh/builtins"
+	"github.com/halonsh/halonsh/lang/compile"
+	"github.com/halonsh/halonsh/lang/vm"
+)
+
+// Globals the kit passes; declaring them lets the invoke workload read $a.
+var predefined = []compile.Predefined{{Name: "a"}}
+
+var library = sync.OnceValue(func() *vm.Library {
+	lib := vm.NewLibrary()
+	builtins.Install(lib)
+	return lib
+})
+
+// P is a compiled program.
+type P struct {
+	prog *vm.Program
+	opts *sync.Pool // of *vm.RunOptions with a reusable Globals map
+}
+
+// Compile parses and compiles one HSL script. The loop workload runs
+// 10,000,000 iterations, so the instruction limit is raised above the
+// default of 100,000,000.
+func Compile(name string, src []byte) (P, error) {
+	prog, err := compile.File(name, src, &compile.Options{
+		Library:    library(),
+		Predefined: predefined,
+		Limits:     vm.Limits{MaxInstructions: 1 << 40},
+	})
+	if err != nil {
+		return P{}, err
+	}
+	pool := &sync.Pool{New: func() any {
+		return &vm.RunOptions{Globals: map[string]vm.Value{}}
+	}}
+	return P{prog: prog, opts: pool}, nil
+}
+
+// Run executes the program once with the given globals, writing echo
+// output to out.
+func (p P) Run(globals map[string]any, out io.Writer) error {
+	opts := p.opts.Get().(*vm.RunOptions)
+	defer p.opts.Put(opts)
+	clear(opts.Globals)
+	for k, v := range globals {
+		switch x := v.(type) {
+		case int:
+			opts.Globals[k] = vm.Int(x)
+		case string:
+			opts.Globals[k] = vm.String(x)
+		default:
+			return fmt.Errorf("hslbench: global %s has unsupported type %T", k, v)
+		}
+	}
+	opts.Out = out
+	return p.prog.Run(context.Background(), opts)
+}

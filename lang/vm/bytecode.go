@@ -67,12 +67,12 @@ const (
 	OpBitNot
 	OpToBool
 
-	OpJump        // A target
-	OpJumpFalse   // A target: c →
-	OpJumpTrue    // A target: c →
-	OpJumpNotNone // A target: x → x (jumps, keeping x) | (falls through, x popped)
-	OpJumpDefined // A target: x → x (jumps when x is assigned) | → (popped)
-	OpLoop        // A target, B instructions in the loop: backward jump that counts the budget
+	OpJump         // A target
+	OpJumpFalse    // A target: c →
+	OpJumpTrue     // A target: c →
+	OpJumpNotNone  // A target: x → x (jumps, keeping x) | (falls through, x popped)
+	OpJumpDefined  // A target: x → x (jumps when x is assigned) | → (popped)
+	OpLoop         // A target, B instructions in the loop: backward jump that counts the budget
 	OpCmpJumpFalse // A target, B comparison opcode: x y → (jumps when x op y is false)
 
 	OpCall             // A argc: f a1..an → result

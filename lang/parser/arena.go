@@ -1,10 +1,6 @@
 package parser
 
-import (
-	"sync"
-
-	"github.com/alecthomas/participle/v2/lexer"
-)
+import "sync"
 
 // slab hands out pointers into chunks of T. One allocation per chunk in
 // place of one per node makes a measurable difference on large scripts,
@@ -47,5 +43,5 @@ type arena struct {
 // tokenBuffers recycles token slices between parses; the syntax tree keeps
 // no reference to them.
 var tokenBuffers = sync.Pool{
-	New: func() any { return new([]lexer.Token) },
+	New: func() any { return new([]token) },
 }

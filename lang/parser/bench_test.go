@@ -10,17 +10,22 @@ import (
 )
 
 // hookScript builds a realistic post-delivery hook of at least minLines
-// lines by repeating testdata/hook-block.hsl with numbered names.
+// lines: testdata/hook-header.hsl, then testdata/hook-block.hsl repeated
+// with numbered names.
 func hookScript(tb testing.TB, minLines int) []byte {
 	tb.Helper()
+	header, err := os.ReadFile("testdata/hook-header.hsl")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	block, err := os.ReadFile("testdata/hook-block.hsl")
 	if err != nil {
 		tb.Fatal(err)
 	}
 
-	var b bytes.Buffer
+	b := bytes.NewBuffer(header)
 	for i := 1; bytes.Count(b.Bytes(), []byte("\n")) < minLines; i++ {
-		fmt.Fprintf(&b, string(block), i)
+		fmt.Fprintf(b, string(block), i)
 	}
 	return b.Bytes()
 }

@@ -2,13 +2,13 @@ package parser
 
 // parseFuncDecl parses a named function declaration.
 func (p *parser) parseFuncDecl() Stmt {
-	at := toPos(p.next().Pos)
+	at := p.at(p.next())
 	name := p.expectName("function name")
 	p.expect(tokLParen)
 	return &FuncDecl{
 		At:      at,
-		Name:    name.Value,
-		NamePos: toPos(name.Pos),
+		Name:    p.text(name),
+		NamePos: p.at(name),
 		Params:  p.parseParams(),
 		Body:    p.parseBlock(),
 	}
@@ -16,11 +16,11 @@ func (p *parser) parseFuncDecl() Stmt {
 
 // parseClassDecl parses `class Name { members }`.
 func (p *parser) parseClassDecl() Stmt {
-	at := toPos(p.next().Pos)
+	at := p.at(p.next())
 	name := p.expectName("class name")
 	p.expect(tokLBrace)
 
-	c := &ClassDecl{At: at, Name: name.Value, NamePos: toPos(name.Pos)}
+	c := &ClassDecl{At: at, Name: p.text(name), NamePos: p.at(name)}
 	for {
 		t := p.peek()
 		switch t.Type {
@@ -38,7 +38,7 @@ func (p *parser) parseClassDecl() Stmt {
 // variable.
 func (p *parser) parseMember() ClassMember {
 	first := p.peek()
-	at := toPos(first.Pos)
+	at := p.at(first)
 
 	var mods Modifiers
 	for {
@@ -56,7 +56,7 @@ func (p *parser) parseMember() ClassMember {
 			break
 		}
 		if *flag {
-			p.fail(t.Pos, "duplicate modifier '%s'", t.Value)
+			p.failAt(p.at(t), "duplicate modifier '%s'", p.text(t))
 		}
 		*flag = true
 		p.next()
@@ -66,7 +66,7 @@ func (p *parser) parseMember() ClassMember {
 	switch t.Type {
 	case tokConstructor:
 		if mods != (Modifiers{}) {
-			p.fail(first.Pos, "unexpected modifier before 'constructor', a constructor takes none")
+			p.failAt(p.at(first), "unexpected modifier before 'constructor', a constructor takes none")
 		}
 		p.next()
 		p.expect(tokLParen)
@@ -75,17 +75,17 @@ func (p *parser) parseMember() ClassMember {
 
 	case tokFunction:
 		if mods.Readonly {
-			p.fail(first.Pos, "a method cannot be readonly")
+			p.failAt(p.at(first), "a method cannot be readonly")
 		}
 		p.next()
 		name := p.expectName("method name")
 		p.expect(tokLParen)
 		params := p.parseParams()
-		return &ClassMethod{At: at, Mods: mods, Name: name.Value, NamePos: toPos(name.Pos), Params: params, Body: p.parseBlock()}
+		return &ClassMethod{At: at, Mods: mods, Name: p.text(name), NamePos: p.at(name), Params: params, Body: p.parseBlock()}
 
 	case tokVar:
 		p.next()
-		v := &ClassVar{At: at, Mods: mods, Name: t.Value[1:]}
+		v := &ClassVar{At: at, Mods: mods, Name: p.text(t)[1:]}
 		if p.accept(tokAssign) {
 			v.Init = p.parseExpr()
 		}

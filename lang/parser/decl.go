@@ -8,9 +8,9 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Imports and includes are described by the participle grammar below; the
-// array literal of `with` options is handed back to the hand-written parser
-// through participle's Parseable interface.
+// Imports and includes are described by the participle grammar below. The
+// grammar stops after the `with` of a data import, and the options array
+// literal that follows is parsed by hand.
 //
 // Everything else is parsed by hand. Participle builds values by
 // reflection and costs several microseconds per token: with class
@@ -39,7 +39,7 @@ type importGrammar struct {
 	All     *nameGrammar         `parser:"  | \"*\" \"as\" @@"`
 	Data    *varGrammar          `parser:"  | @@ )"`
 	Path    *pathGrammar         `parser:"\"from\" @@"`
-	Options *arrayGrammar        `parser:"( \"with\" @@ )?"`
+	With    bool                 `parser:"@\"with\"?"`
 }
 
 type importItemGrammar struct {
@@ -70,65 +70,6 @@ type pathGrammar struct {
 	Text string `parser:"@String | @Raw"`
 }
 
-// arrayGrammar is an array literal parsed by the hand-written parser.
-type arrayGrammar struct {
-	Array *ArrayLit
-}
-
-func (g *arrayGrammar) Parse(lex *lexer.PeekingLexer) error {
-	typ := lex.Peek().Type
-	if typ != tokLBracket && typ != tokArray {
-		return participle.NextMatch
-	}
-	return parseFromPeeking(lex, func(p *parser) {
-		g.Array = p.parsePrimary().(*ArrayLit)
-	})
-}
-
-// parseFromPeeking runs the hand-written parser on the expression that
-// starts at the participle lexer's cursor, then advances that lexer past
-// what it consumed. Only the tokens up to the end of the expression (a `,`
-// or `;` outside brackets, or a closing bracket that was not opened) are
-// copied out of the lexer.
-func parseFromPeeking(lex *lexer.PeekingLexer, fn func(p *parser)) error {
-	cp := lex.MakeCheckpoint()
-	var toks []lexer.Token
-	depth := 0
-collect:
-	for {
-		t := lex.Next()
-		toks = append(toks, *t)
-		switch t.Type {
-		case tokEOF:
-			break collect
-		case tokLParen, tokLBracket, tokLBrace:
-			depth++
-		case tokRParen, tokRBracket, tokRBrace:
-			depth--
-		case tokComma, tokSemicolon:
-			if depth == 0 {
-				break collect
-			}
-		}
-		if depth < 0 {
-			break
-		}
-	}
-	if last := toks[len(toks)-1]; last.Type != tokEOF {
-		toks = append(toks, lexer.EOFToken(lex.Peek().Pos))
-	}
-	lex.LoadCheckpoint(cp)
-
-	p := &parser{toks: toks, arena: new(arena)}
-	if err := p.run(func() { fn(p) }); err != nil {
-		return err
-	}
-	for range p.pos {
-		lex.Next()
-	}
-	return nil
-}
-
 var (
 	declParser = participle.MustBuild[declGrammar](
 		participle.Lexer(Lexer),
@@ -150,26 +91,37 @@ func mustProduction[G any]() *participle.Parser[G] {
 // tokenSlice feeds a run of tokens to participle, ending with an EOF token
 // at the position of the token that follows the run.
 type tokenSlice struct {
-	toks []lexer.Token
-	eof  lexer.Position
+	p    *parser
+	toks []token
+	eof  *token
 	i    int
 }
 
 func (s *tokenSlice) Next() (lexer.Token, error) {
 	if s.i < len(s.toks) {
 		s.i++
-		return s.toks[s.i-1], nil
+		return s.p.participleToken(&s.toks[s.i-1]), nil
 	}
-	return lexer.EOFToken(s.eof), nil
+	eof := s.p.participleToken(s.eof)
+	eof.Type, eof.Value = lexer.EOF, ""
+	return eof, nil
+}
+
+// participleToken converts t to participle's token type.
+func (p *parser) participleToken(t *token) lexer.Token {
+	return lexer.Token{
+		Type:  t.Type,
+		Value: p.text(t),
+		Pos:   lexer.Position{Filename: p.file, Offset: int(t.Off), Line: int(t.Line), Column: int(t.Col)},
+	}
 }
 
 // parseDecl runs a participle production on the tokens from the current
-// one up to end (exclusive) and consumes what the production matched. It
-// returns the grammar value and the index of its first token. what names
-// the construct for a message when nothing matches at all.
-func parseDecl[G any](p *parser, prod *participle.Parser[G], end int, what string) (*G, int) {
+// one up to end (exclusive) and consumes what the production matched. what
+// names the construct for a message when nothing matches at all.
+func parseDecl[G any](p *parser, prod *participle.Parser[G], end int, what string) *G {
 	start := p.pos
-	lex, err := lexer.Upgrade(&tokenSlice{toks: p.toks[start:end], eof: p.toks[end].Pos})
+	lex, err := lexer.Upgrade(&tokenSlice{p: p, toks: p.toks[start:end], eof: &p.toks[end]})
 	if err != nil {
 		panic(bailout{toError(err)})
 	}
@@ -180,16 +132,25 @@ func parseDecl[G any](p *parser, prod *participle.Parser[G], end int, what strin
 		if errors.As(err, &unexpected) {
 			// The run ends in a synthetic EOF; report the real token there.
 			if unexpected.Unexpected.EOF() {
-				unexpected.Unexpected = p.toks[end]
+				unexpected.Unexpected = p.participleToken(&p.toks[end])
 			}
 			if !strings.Contains(unexpected.Message(), "(expected ") {
-				p.failUnexpected(&unexpected.Unexpected, what)
+				p.failAt(toPos(unexpected.Unexpected.Pos), "unexpected %s, expected %s",
+					p.describeParticiple(&unexpected.Unexpected), what)
 			}
 		}
 		panic(bailout{toError(err)})
 	}
 	p.pos = start + lex.Cursor()
-	return g, start
+	return g
+}
+
+// describeParticiple names a participle token for an error message.
+func (p *parser) describeParticiple(t *lexer.Token) string {
+	if t.EOF() {
+		return p.describe(&p.toks[len(p.toks)-1])
+	}
+	return describeToken(t.Type, t.Value)
 }
 
 // matchingEnd returns the index after the token that closes the first
@@ -234,18 +195,22 @@ func (p *parser) statementEnd(i int) int {
 }
 
 func (p *parser) parseImport() Stmt {
-	g, _ := parseDecl(p, importParser, p.statementEnd(p.pos), "import")
+	g := parseDecl(p, importParser, p.statementEnd(p.pos), "import")
 	at := toPos(g.Pos)
 	path := p.convertPath(g.Path)
 
-	if g.Options != nil && g.Data == nil {
-		p.fail(g.Path.Pos, "only a data import 'import $var from \"file\"' takes 'with' options")
+	if g.With && g.Data == nil {
+		p.failAt(toPos(g.Path.Pos), "only a data import 'import $var from \"file\"' takes 'with' options")
 	}
 	switch {
 	case g.Data != nil:
 		s := &ImportDataStmt{At: at, Var: &Variable{At: toPos(g.Data.Pos), Name: g.Data.Name[1:]}, Path: path}
-		if g.Options != nil {
-			s.Options = g.Options.Array
+		if g.With {
+			t := p.peek()
+			if t.Type != tokLBracket && t.Type != tokArray {
+				p.failUnexpected(t, "options array after 'with'")
+			}
+			s.Options = p.parsePrimary().(*ArrayLit)
 		}
 		return s
 	case g.All != nil:
@@ -259,9 +224,9 @@ func (p *parser) parseImport() Stmt {
 		if item.Alias != nil {
 			if strings.HasPrefix(item.Alias.Name, "$") != isVar {
 				if isVar {
-					p.fail(item.Alias.Pos, "variable %s must be imported as a variable, not as '%s'", item.Name, item.Alias.Name)
+					p.failAt(toPos(item.Alias.Pos), "variable %s must be imported as a variable, not as '%s'", item.Name, item.Alias.Name)
 				}
-				p.fail(item.Alias.Pos, "function or class '%s' must be imported as a name, not as '%s'", item.Name, item.Alias.Name)
+				p.failAt(toPos(item.Alias.Pos), "function or class '%s' must be imported as a name, not as '%s'", item.Name, item.Alias.Name)
 			}
 			it.Alias = strings.TrimPrefix(item.Alias.Name, "$")
 		}
@@ -271,19 +236,18 @@ func (p *parser) parseImport() Stmt {
 }
 
 func (p *parser) parseInclude() Stmt {
-	g, _ := parseDecl(p, includeParser, min(p.pos+2, len(p.toks)-1), "include")
+	g := parseDecl(p, includeParser, min(p.pos+2, len(p.toks)-1), "include")
 	return &IncludeStmt{At: toPos(g.Pos), Path: p.convertPath(g.Path), Once: g.Keyword == "include_once"}
 }
 
 // convertPath decodes a module path, which must be constant.
 func (p *parser) convertPath(g *pathGrammar) *StringLit {
-	t := &lexer.Token{Type: tokString, Value: g.Text, Pos: g.Pos}
 	if strings.HasPrefix(g.Text, "'") {
 		return &StringLit{At: toPos(g.Pos), Value: rawValue(g.Text), Raw: true}
 	}
-	lit, ok := p.stringLit(t).(*StringLit)
+	lit, ok := p.stringLit(toPos(g.Pos), g.Text).(*StringLit)
 	if !ok {
-		p.fail(g.Pos, "a module path must be a constant string without interpolation")
+		p.failAt(toPos(g.Pos), "a module path must be a constant string without interpolation")
 	}
 	return lit
 }
@@ -298,7 +262,7 @@ func participleError(err error) *Error {
 		if i := strings.Index(msg, "(expected "); i >= 0 {
 			expected = describeExpected(strings.TrimSuffix(msg[i+len("(expected "):], ")"))
 		}
-		return newError(unexpected.Unexpected.Pos, "unexpected %s, expected %s", describeToken(&unexpected.Unexpected), expected)
+		return newError(unexpected.Unexpected.Pos, "unexpected %s, expected %s", describeToken(unexpected.Unexpected.Type, unexpected.Unexpected.Value), expected)
 	}
 	var perr participle.Error
 	if errors.As(err, &perr) {
@@ -316,7 +280,6 @@ var expectedNames = strings.NewReplacer(
 	"<string>", "string",
 	"<raw>", "raw string",
 	"nameGrammar", "name",
-	"arrayGrammar", "array literal",
 	"pathGrammar", "string",
 	"varGrammar", "variable",
 	"aliasGrammar", "name",

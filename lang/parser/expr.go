@@ -70,24 +70,29 @@ var compoundOps = func() [tokCount]Op {
 // parseExpr parses an expression, assignments included.
 func (p *parser) parseExpr() Expr {
 	p.enter()
-	defer p.leave()
+	x := p.parseAssign()
+	p.leave()
+	return x
+}
 
+// parseAssign parses an assignment or a conditional expression.
+func (p *parser) parseAssign() Expr {
 	lhs := p.parseConditional()
 	t := p.peek()
 	if t.Type == tokAssign {
 		p.next()
 		if arr, ok := lhs.(*ArrayLit); ok {
 			pattern := p.toPattern(arr)
-			return &DestructureExpr{At: toPos(t.Pos), Pattern: pattern, Value: p.parseExpr()}
+			return &DestructureExpr{At: p.at(t), Pattern: pattern, Value: p.parseExpr()}
 		}
 		p.checkTarget(lhs, true, "assign to")
-		return put(&p.arena.assigns, AssignExpr{At: toPos(t.Pos), Target: lhs, Value: p.parseExpr()})
+		return put(&p.arena.assigns, AssignExpr{At: p.at(t), Target: lhs, Value: p.parseExpr()})
 	}
 	if t.Type > 0 && compoundOps[t.Type] != OpInvalid {
 		op := compoundOps[t.Type]
 		p.next()
 		p.checkTarget(lhs, false, "assign to")
-		return &CompoundAssignExpr{At: toPos(t.Pos), Op: op, Target: lhs, Value: p.parseExpr()}
+		return &CompoundAssignExpr{At: p.at(t), Op: op, Target: lhs, Value: p.parseExpr()}
 	}
 	return lhs
 }
@@ -100,14 +105,14 @@ func (p *parser) parseConditional() Expr {
 	case tokQuestion:
 		p.next()
 		if p.accept(tokColon) {
-			return &ElvisExpr{At: toPos(t.Pos), X: cond, Y: p.parseConditional()}
+			return &ElvisExpr{At: p.at(t), X: cond, Y: p.parseConditional()}
 		}
 		then := p.parseExpr()
 		p.expect(tokColon)
-		return &TernaryExpr{At: toPos(t.Pos), Cond: cond, Then: then, Else: p.parseConditional()}
+		return &TernaryExpr{At: p.at(t), Cond: cond, Then: then, Else: p.parseConditional()}
 	case tokElvis:
 		p.next()
-		return &ElvisExpr{At: toPos(t.Pos), X: cond, Y: p.parseConditional()}
+		return &ElvisExpr{At: p.at(t), X: cond, Y: p.parseConditional()}
 	}
 	return cond
 }
@@ -121,8 +126,9 @@ func (p *parser) parseCoalesce() Expr {
 	}
 	p.next()
 	p.enter()
-	defer p.leave()
-	return &CoalesceExpr{At: toPos(t.Pos), X: x, Y: p.parseCoalesce()}
+	y := p.parseCoalesce()
+	p.leave()
+	return &CoalesceExpr{At: p.at(t), X: x, Y: y}
 }
 
 // parseBinary parses the left-associative binary levels by precedence
@@ -141,9 +147,9 @@ func (p *parser) parseBinary(minPrec int) Expr {
 		p.next()
 		y := p.parseBinary(bin.prec + 1)
 		if bin.op == OpAnd || bin.op == OpOr {
-			x = &LogicalExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y}
+			x = &LogicalExpr{At: p.at(t), Op: bin.op, X: x, Y: y}
 		} else {
-			x = put(&p.arena.binaries, BinaryExpr{At: toPos(t.Pos), Op: bin.op, X: x, Y: y})
+			x = put(&p.arena.binaries, BinaryExpr{At: p.at(t), Op: bin.op, X: x, Y: y})
 		}
 	}
 }
@@ -170,22 +176,24 @@ func (p *parser) parseUnary() Expr {
 		if t.Type == tokDec {
 			op = OpDec
 		}
-		return &IncDecExpr{At: toPos(t.Pos), Op: op, Prefix: true, X: x}
+		return &IncDecExpr{At: p.at(t), Op: op, Prefix: true, X: x}
 	default:
 		x := p.parsePostfix(true)
 		if pow := p.peek(); pow.Type == tokPow {
 			p.next()
 			p.enter()
-			defer p.leave()
-			return &BinaryExpr{At: toPos(pow.Pos), Op: OpPow, X: x, Y: p.parseUnary()}
+			y := p.parseUnary()
+			p.leave()
+			return put(&p.arena.binaries, BinaryExpr{At: p.at(pow), Op: OpPow, X: x, Y: y})
 		}
 		return x
 	}
 
 	p.next()
 	p.enter()
-	defer p.leave()
-	return &UnaryExpr{At: toPos(t.Pos), Op: op, X: p.parseUnary()}
+	x := p.parseUnary()
+	p.leave()
+	return &UnaryExpr{At: p.at(t), Op: op, X: x}
 }
 
 // parsePostfix parses a primary expression with its calls, subscripts,
@@ -198,13 +206,13 @@ func (p *parser) parsePostfix(incDec bool) Expr {
 		switch t.Type {
 		case tokLParen:
 			p.next()
-			x = put(&p.arena.calls, CallExpr{At: toPos(t.Pos), Func: x, Args: p.parseArgs()})
+			x = put(&p.arena.calls, CallExpr{At: p.at(t), Func: x, Args: p.parseArgs()})
 		case tokLBracket:
 			x = p.parseSubscript(x)
 		case tokArrow:
 			p.next()
 			name := p.expectName("property name")
-			x = &PropertyExpr{At: toPos(t.Pos), X: x, Name: name.Value}
+			x = &PropertyExpr{At: p.at(t), X: x, Name: p.text(name)}
 		case tokInc, tokDec:
 			if !incDec {
 				return x
@@ -215,7 +223,7 @@ func (p *parser) parsePostfix(incDec bool) Expr {
 			if t.Type == tokDec {
 				op = OpDec
 			}
-			return &IncDecExpr{At: toPos(t.Pos), Op: op, X: x}
+			return &IncDecExpr{At: p.at(t), Op: op, X: x}
 		default:
 			return x
 		}
@@ -227,7 +235,7 @@ func (p *parser) parseArgs() []*Arg {
 	var args []*Arg
 	for p.peek().Type != tokRParen {
 		t := p.peek()
-		arg := put(&p.arena.args, Arg{At: toPos(t.Pos)})
+		arg := put(&p.arena.args, Arg{At: p.at(t)})
 		if p.accept(tokEllipsis) {
 			arg.Spread = true
 		}
@@ -245,7 +253,7 @@ func (p *parser) parseArgs() []*Arg {
 // A `::` token between the brackets is two slice colons (`$s[::-1]`).
 func (p *parser) parseSubscript(x Expr) Expr {
 	open := p.next()
-	at := toPos(open.Pos)
+	at := p.at(open)
 
 	if t := p.peek(); t.Type == tokRBracket {
 		p.next()
@@ -287,26 +295,31 @@ func (p *parser) parseSubscript(x Expr) Expr {
 // parsePrimary parses an operand.
 func (p *parser) parsePrimary() Expr {
 	p.enter()
-	defer p.leave()
+	x := p.parseOperand()
+	p.leave()
+	return x
+}
 
+// parseOperand is parsePrimary without the nesting count.
+func (p *parser) parseOperand() Expr {
 	t := p.peek()
-	at := toPos(t.Pos)
+	at := p.at(t)
 	switch t.Type {
 	case tokNumber:
 		p.next()
-		return put(&p.arena.numbers, NumberLit{At: at, Raw: t.Value, Value: numberValue(t.Value)})
+		return put(&p.arena.numbers, NumberLit{At: at, Raw: p.text(t), Value: numberValue(p.text(t))})
 
 	case tokString:
 		p.next()
-		return p.stringLit(t)
+		return p.stringLit(at, p.text(t))
 
 	case tokRaw:
 		p.next()
-		return &StringLit{At: at, Value: rawValue(t.Value), Raw: true}
+		return &StringLit{At: at, Value: rawValue(p.text(t)), Raw: true}
 
 	case tokRegex:
 		p.next()
-		pattern, flags := regexParts(t.Value)
+		pattern, flags := regexParts(p.text(t))
 		return &RegexLit{At: at, Pattern: pattern, Flags: flags}
 
 	case tokTrue, tokFalse:
@@ -319,14 +332,14 @@ func (p *parser) parsePrimary() Expr {
 
 	case tokVar:
 		p.next()
-		return put(&p.arena.variables, Variable{At: at, Name: t.Value[1:]})
+		return put(&p.arena.variables, Variable{At: at, Name: p.text(t)[1:]})
 
 	case tokIdent:
 		p.next()
 		if p.peek().Type == tokScope {
 			return p.parseScoped(t)
 		}
-		return put(&p.arena.idents, Ident{At: at, Name: t.Value})
+		return put(&p.arena.idents, Ident{At: at, Name: p.text(t)})
 
 	case tokStatic:
 		p.next()
@@ -380,7 +393,7 @@ func (p *parser) parsePrimary() Expr {
 	case tokBuiltin:
 		p.next()
 		name := p.expectName("builtin function name")
-		return &BuiltinExpr{At: at, Name: name.Value}
+		return &BuiltinExpr{At: at, Name: p.text(name)}
 
 	case tokCache:
 		p.next()
@@ -393,16 +406,16 @@ func (p *parser) parsePrimary() Expr {
 
 // parseScoped parses the `:: name` or `:: $name` after scope, which was
 // consumed.
-func (p *parser) parseScoped(scope *lexer.Token) Expr {
+func (p *parser) parseScoped(scope *token) Expr {
 	p.next()
 	t := p.peek()
 	switch t.Type {
 	case tokIdent:
 		p.next()
-		return &ScopedExpr{At: toPos(scope.Pos), Scope: scope.Value, Name: t.Value}
+		return &ScopedExpr{At: p.at(scope), Scope: p.text(scope), Name: p.text(t)}
 	case tokVar:
 		p.next()
-		return &ScopedExpr{At: toPos(scope.Pos), Scope: scope.Value, Name: t.Value[1:], IsVar: true}
+		return &ScopedExpr{At: p.at(scope), Scope: p.text(scope), Name: p.text(t)[1:], IsVar: true}
 	}
 	p.failUnexpected(t, "name or variable after '::'")
 	return nil
@@ -414,7 +427,7 @@ func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
 	var items []*ArrayItem
 	for p.peek().Type != closing {
 		t := p.peek()
-		item := put(&p.arena.arrayItems, ArrayItem{At: toPos(t.Pos)})
+		item := put(&p.arena.arrayItems, ArrayItem{At: p.at(t)})
 		if p.accept(tokEllipsis) {
 			item.Spread = true
 			item.Value = p.parseExpr()
@@ -460,7 +473,7 @@ func (p *parser) parseMatch(at Pos) Expr {
 	p.expect(tokLBrace)
 	for p.peek().Type != tokRBrace {
 		t := p.peek()
-		arm := &MatchArm{At: toPos(t.Pos)}
+		arm := &MatchArm{At: p.at(t)}
 		if p.accept(tokDefault) {
 			arm.Default = true
 		} else {
@@ -489,11 +502,11 @@ func (p *parser) parseCache(at Pos) Expr {
 	switch t.Type {
 	case tokLBracket:
 		p.next()
-		c.Options = &ArrayLit{At: toPos(t.Pos), Items: p.parseArrayItems(tokRBracket)}
+		c.Options = &ArrayLit{At: p.at(t), Items: p.parseArrayItems(tokRBracket)}
 	case tokArray:
 		p.next()
 		p.expect(tokLParen)
-		c.Options = &ArrayLit{At: toPos(t.Pos), Items: p.parseArrayItems(tokRParen)}
+		c.Options = &ArrayLit{At: p.at(t), Items: p.parseArrayItems(tokRParen)}
 	default:
 		p.failUnexpected(t, "cache options array '['")
 	}
@@ -503,13 +516,13 @@ func (p *parser) parseCache(at Pos) Expr {
 	case tokBuiltin:
 		p.next()
 		name := p.expectName("builtin function name")
-		c.Callee = &BuiltinExpr{At: toPos(t.Pos), Name: name.Value}
+		c.Callee = &BuiltinExpr{At: p.at(t), Name: p.text(name)}
 	case tokIdent, tokStatic:
 		p.next()
 		if p.peek().Type == tokScope {
 			c.Callee = p.parseScoped(t)
 		} else if t.Type == tokIdent {
-			c.Callee = &Ident{At: toPos(t.Pos), Name: t.Value}
+			c.Callee = &Ident{At: p.at(t), Name: p.text(t)}
 		} else {
 			p.failUnexpected(p.peek(), "'::' after 'static'")
 		}

@@ -254,15 +254,27 @@ func (s *scanner) newline(off int) {
 	s.lineStart = off + 1
 }
 
+// token is one scanned token. It holds no pointers, so a token slice is
+// cheap to fill and costs the garbage collector nothing to scan; the text
+// is src[Off:End] of the scanned source. Offsets are 32-bit, which limits a
+// source file to 2 GiB.
+type token struct {
+	Type lexer.TokenType
+	Off  int32
+	End  int32
+	Line int32
+	Col  int32
+}
+
 // tokenize scans the whole source, ending with an EOF token.
-func (s *scanner) tokenize() ([]lexer.Token, error) {
-	return s.tokenizeInto(make([]lexer.Token, 0, len(s.src)/5+1))
+func (s *scanner) tokenize() ([]token, error) {
+	return s.tokenizeInto(make([]token, 0, len(s.src)/5+1))
 }
 
 // tokenizeInto is tokenize appending to tokens.
-func (s *scanner) tokenizeInto(tokens []lexer.Token) ([]lexer.Token, error) {
+func (s *scanner) tokenizeInto(tokens []token) ([]token, error) {
 	for {
-		t, err := s.Next()
+		t, err := s.scan()
 		if err != nil {
 			return tokens, err
 		}
@@ -273,17 +285,31 @@ func (s *scanner) tokenizeInto(tokens []lexer.Token) ([]lexer.Token, error) {
 	}
 }
 
-// Next returns the next token; a lexical error is an *Error.
+// Next returns the next token as participle expects it; a lexical error is
+// an *Error.
 func (s *scanner) Next() (lexer.Token, error) {
-	if err := s.skipSpace(); err != nil {
+	t, err := s.scan()
+	if err != nil {
 		return lexer.Token{}, err
+	}
+	return lexer.Token{
+		Type:  t.Type,
+		Value: s.src[t.Off:t.End],
+		Pos:   lexer.Position{Filename: s.file, Offset: s.base + int(t.Off), Line: int(t.Line), Column: int(t.Col)},
+	}, nil
+}
+
+// scan returns the next token.
+func (s *scanner) scan() (token, error) {
+	if err := s.skipSpace(); err != nil {
+		return token{}, err
 	}
 	src := s.src
 	start := s.off
+	line, col := int32(s.line), int32(start-s.lineStart+1)
 	if start >= len(src) {
-		return lexer.Token{Type: tokEOF, Pos: s.pos(start)}, nil
+		return token{Type: tokEOF, Off: int32(start), End: int32(start), Line: line, Col: col}, nil
 	}
-	pos := s.pos(start)
 	c := src[start]
 
 	switch {
@@ -295,9 +321,9 @@ func (s *scanner) Next() (lexer.Token, error) {
 		s.off = end
 		word := src[start:end]
 		if typ, ok := keywords[word]; ok {
-			return lexer.Token{Type: typ, Value: word, Pos: pos}, nil
+			return token{Type: typ, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 		}
-		return lexer.Token{Type: tokIdent, Value: word, Pos: pos}, nil
+		return token{Type: tokIdent, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 
 	case c == '$':
 		end := start + 1
@@ -306,42 +332,42 @@ func (s *scanner) Next() (lexer.Token, error) {
 				end++
 			}
 			s.off = end
-			return lexer.Token{Type: tokVar, Value: src[start:end], Pos: pos}, nil
+			return token{Type: tokVar, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 		}
-		return lexer.Token{}, s.errorAt(pos, "unexpected '$', expected a variable name")
+		return token{}, s.errorAt(s.pos(start), "unexpected '$', expected a variable name")
 
 	case c >= '0' && c <= '9':
-		return s.scanNumber(pos)
+		return s.scanNumber(line, col)
 
 	case c == '"':
 		end, err := s.scanString(start)
 		if err != nil {
-			return lexer.Token{}, err
+			return token{}, err
 		}
 		s.off = end
-		return lexer.Token{Type: tokString, Value: src[start:end], Pos: pos}, nil
+		return token{Type: tokString, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 
 	case c == '\'':
 		end, err := s.scanRaw(start)
 		if err != nil {
-			return lexer.Token{}, err
+			return token{}, err
 		}
 		s.off = end
-		return lexer.Token{Type: tokRaw, Value: src[start:end], Pos: pos}, nil
+		return token{Type: tokRaw, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 
 	case c == '#':
 		if start+1 < len(src) && src[start+1] == '/' {
 			end, err := s.scanRegex(start)
 			if err != nil {
-				return lexer.Token{}, err
+				return token{}, err
 			}
 			s.off = end
-			return lexer.Token{Type: tokRegex, Value: src[start:end], Pos: pos}, nil
+			return token{Type: tokRegex, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 		}
-		return lexer.Token{}, s.errorAt(pos, "unexpected '#', expected statement ('#' only starts a regex literal #/.../; comments use // or /* */)")
+		return token{}, s.errorAt(s.pos(start), "unexpected '#', expected statement ('#' only starts a regex literal #/.../; comments use // or /* */)")
 	}
 
-	return s.scanOperator(pos)
+	return s.scanOperator(line, col)
 }
 
 // skipSpace skips whitespace and comments.
@@ -440,7 +466,7 @@ func isDigitOf(c byte, base int) bool {
 
 // scanNumber scans a number literal. It rejects exponents, a second
 // fraction, misplaced `_` separators and letters glued to the digits.
-func (s *scanner) scanNumber(pos lexer.Position) (lexer.Token, error) {
+func (s *scanner) scanNumber(line, col int32) (token, error) {
 	src := s.src
 	start := s.off
 	off := start
@@ -476,13 +502,13 @@ func (s *scanner) scanNumber(pos lexer.Position) (lexer.Token, error) {
 		return off > first
 	}
 
-	bad := func() (lexer.Token, error) {
+	bad := func() (token, error) {
 		end := off
 		for end < len(src) && (isIdentByte(src[end]) || (src[end] == '.' && end+1 < len(src) && src[end+1] >= '0' && src[end+1] <= '9')) {
 			end++
 		}
 		s.off = end
-		return lexer.Token{}, s.errorAt(pos, "invalid number literal '%s'", src[start:end])
+		return token{}, s.errorAt(s.pos(start), "invalid number literal '%s'", src[start:end])
 	}
 
 	if !digits() {
@@ -499,7 +525,7 @@ func (s *scanner) scanNumber(pos lexer.Position) (lexer.Token, error) {
 		return bad()
 	}
 	s.off = off
-	return lexer.Token{Type: tokNumber, Value: src[start:off], Pos: pos}, nil
+	return token{Type: tokNumber, Off: int32(start), End: int32(off), Line: line, Col: col}, nil
 }
 
 // scanString scans a double-quoted string starting at start and returns the
@@ -659,7 +685,7 @@ func (s *scanner) scanRegex(start int) (int, error) {
 }
 
 // scanOperator scans punctuation by longest match.
-func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
+func (s *scanner) scanOperator(line, col int32) (token, error) {
 	src := s.src
 	start := s.off
 	at := func(i int) byte {
@@ -750,7 +776,7 @@ func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
 	case '<':
 		switch {
 		case at(1) == '<' && at(2) == '=':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '<<=', HSL has no '<<=' operator; write $x = $x << n")
+			return token{}, s.errorAt(s.pos(start), "unexpected '<<=', HSL has no '<<=' operator; write $x = $x << n")
 		case at(1) == '<':
 			typ, n = tokShl, 2
 		case at(1) == '=':
@@ -763,7 +789,7 @@ func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
 		case at(1) == '>' && at(2) == '>':
 			typ, n = tokUShr, 3
 		case at(1) == '>' && at(2) == '=':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '>>=', HSL has no '>>=' operator; write $x = $x >> n")
+			return token{}, s.errorAt(s.pos(start), "unexpected '>>=', HSL has no '>>=' operator; write $x = $x >> n")
 		case at(1) == '>':
 			typ, n = tokShr, 2
 		case at(1) == '=':
@@ -774,22 +800,22 @@ func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
 	case '&':
 		switch at(1) {
 		case '&':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '&&', use 'and' instead of '&&'")
+			return token{}, s.errorAt(s.pos(start), "unexpected '&&', use 'and' instead of '&&'")
 		case '=':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '&=', HSL has no '&=' operator; write $x = $x & n")
+			return token{}, s.errorAt(s.pos(start), "unexpected '&=', HSL has no '&=' operator; write $x = $x & n")
 		}
 		typ = tokAmp
 	case '|':
 		switch at(1) {
 		case '|':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '||', use 'or' instead of '||'")
+			return token{}, s.errorAt(s.pos(start), "unexpected '||', use 'or' instead of '||'")
 		case '=':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '|=', HSL has no '|=' operator; write $x = $x | n")
+			return token{}, s.errorAt(s.pos(start), "unexpected '|=', HSL has no '|=' operator; write $x = $x | n")
 		}
 		typ = tokPipe
 	case '^':
 		if at(1) == '=' {
-			return lexer.Token{}, s.errorAt(pos, "unexpected '^=', HSL has no '^=' operator; write $x = $x ^ n")
+			return token{}, s.errorAt(s.pos(start), "unexpected '^=', HSL has no '^=' operator; write $x = $x ^ n")
 		}
 		typ = tokCaret
 	case '~':
@@ -797,7 +823,7 @@ func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
 	case '?':
 		switch {
 		case at(1) == '?' && at(2) == '=':
-			return lexer.Token{}, s.errorAt(pos, "unexpected '??=', HSL has no '??=' operator; write $x = $x ?? value")
+			return token{}, s.errorAt(s.pos(start), "unexpected '??=', HSL has no '??=' operator; write $x = $x ?? value")
 		case at(1) == '?':
 			typ, n = tokCoalesce, 2
 		case at(1) == ':':
@@ -829,10 +855,10 @@ func (s *scanner) scanOperator(pos lexer.Position) (lexer.Token, error) {
 		typ = tokRBrace
 	default:
 		if c >= 0x80 {
-			return lexer.Token{}, s.errorAt(pos, "unexpected non-ASCII byte 0x%02x; non-ASCII text belongs in strings and comments", c)
+			return token{}, s.errorAt(s.pos(start), "unexpected non-ASCII byte 0x%02x; non-ASCII text belongs in strings and comments", c)
 		}
-		return lexer.Token{}, s.errorAt(pos, "unexpected character %q", rune(c))
+		return token{}, s.errorAt(s.pos(start), "unexpected character %q", rune(c))
 	}
 	s.off = start + n
-	return lexer.Token{Type: typ, Value: src[start : start+n], Pos: pos}, nil
+	return token{Type: typ, Off: int32(start), End: int32(start + n), Line: line, Col: col}, nil
 }

@@ -3,8 +3,6 @@ package parser
 import (
 	"strconv"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // numberValue converts a number token, already checked by the scanner, to
@@ -78,16 +76,16 @@ func regexParts(token string) (pattern, flags string) {
 	return b.String(), flags
 }
 
-// stringLit decodes a double-quoted string token into a *StringLit, or an
-// *InterpString when it interpolates anything.
-func (p *parser) stringLit(t *lexer.Token) Expr {
-	at := toPos(t.Pos)
-	body := t.Value[1 : len(t.Value)-1]
+// stringLit decodes a double-quoted string token with source text text at
+// position at into a *StringLit, or an *InterpString when it interpolates
+// anything.
+func (p *parser) stringLit(at Pos, text string) Expr {
+	body := text[1 : len(text)-1]
 	if strings.IndexByte(body, '\\') < 0 && strings.IndexByte(body, '$') < 0 {
 		return put(&p.arena.strings, StringLit{At: at, Value: body})
 	}
 
-	d := stringDecoder{p: p, src: body, file: t.Pos.Filename, line: t.Pos.Line, lineStart: -(t.Pos.Column + 1)}
+	d := stringDecoder{p: p, src: body, file: at.File, line: at.Line, lineStart: -(at.Col + 1)}
 	d.decode()
 	if len(d.parts) == 0 {
 		return &StringLit{At: at, Value: d.text.String()}
@@ -344,7 +342,7 @@ func (p *parser) parseEmbedded(pos Pos, text string) Expr {
 		panic(bailout{toError(err)})
 	}
 
-	sub := &parser{toks: toks, depth: p.depth, arena: p.arena, eofName: "'}'"}
+	sub := &parser{toks: toks, src: text, file: pos.File, depth: p.depth, arena: p.arena, eofName: "'}'"}
 	x := sub.parseExpr()
 	if t := sub.peek(); t.Type != tokEOF {
 		sub.failUnexpected(t, "'}' to end the interpolation")

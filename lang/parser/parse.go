@@ -15,15 +15,16 @@ const maxDepth = 1000
 // ParseFile parses one HSL source file. On failure the error is an
 // ErrorList holding the first syntax error, and the File is nil.
 func ParseFile(filename string, src []byte) (*File, error) {
-	buf := tokenBuffers.Get().(*[]lexer.Token)
+	text := string(src)
+	buf := tokenBuffers.Get().(*[]token)
 	defer tokenBuffers.Put(buf)
-	toks, err := newScanner(filename, string(src), 1, 1).tokenizeInto((*buf)[:0])
+	toks, err := newScanner(filename, text, 1, 1).tokenizeInto((*buf)[:0])
 	*buf = toks
 	if err != nil {
 		return nil, ErrorList{toError(err)}
 	}
 
-	p := &parser{toks: toks, arena: new(arena)}
+	p := &parser{toks: toks, src: text, file: filename, arena: new(arena)}
 	file := &File{Name: filename}
 	if err := p.run(func() {
 		for p.peek().Type != tokEOF {
@@ -37,12 +38,13 @@ func ParseFile(filename string, src []byte) (*File, error) {
 
 // ParseExpr parses a single expression, as the REPL and tests need.
 func ParseExpr(filename string, src []byte) (Expr, error) {
-	toks, err := newScanner(filename, string(src), 1, 1).tokenize()
+	text := string(src)
+	toks, err := newScanner(filename, text, 1, 1).tokenize()
 	if err != nil {
 		return nil, ErrorList{toError(err)}
 	}
 
-	p := &parser{toks: toks, arena: new(arena)}
+	p := &parser{toks: toks, src: text, file: filename, arena: new(arena)}
 	var x Expr
 	if err := p.run(func() {
 		x = p.parseExpr()
@@ -59,7 +61,9 @@ func ParseExpr(filename string, src []byte) (Expr, error) {
 // EOF token. Errors unwind the stack as a panic of bailout, which run
 // recovers.
 type parser struct {
-	toks  []lexer.Token
+	toks  []token
+	src   string // the text the tokens point into
+	file  string
 	pos   int // index of the next token
 	depth int
 	arena *arena
@@ -88,10 +92,10 @@ func (p *parser) run(fn func()) (err *Error) {
 	return nil
 }
 
-func (p *parser) peek() *lexer.Token { return &p.toks[p.pos] }
+func (p *parser) peek() *token { return &p.toks[p.pos] }
 
 // next consumes a token; at the end it keeps returning the EOF token.
-func (p *parser) next() *lexer.Token {
+func (p *parser) next() *token {
 	t := &p.toks[p.pos]
 	if t.Type != tokEOF {
 		p.pos++
@@ -117,7 +121,7 @@ func (p *parser) accept(typ lexer.TokenType) bool {
 }
 
 // expect consumes a token of type typ or fails naming it.
-func (p *parser) expect(typ lexer.TokenType) *lexer.Token {
+func (p *parser) expect(typ lexer.TokenType) *token {
 	t := &p.toks[p.pos]
 	if t.Type != typ {
 		p.failUnexpected(t, "'"+tokenText[typ]+"'")
@@ -127,7 +131,7 @@ func (p *parser) expect(typ lexer.TokenType) *lexer.Token {
 
 // expectName consumes an identifier; what names its role in messages, for
 // example "function name".
-func (p *parser) expectName(what string) *lexer.Token {
+func (p *parser) expectName(what string) *token {
 	t := &p.toks[p.pos]
 	if t.Type != tokIdent {
 		p.failUnexpected(t, what)
@@ -138,51 +142,55 @@ func (p *parser) expectName(what string) *lexer.Token {
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
-		p.fail(p.peek().Pos, "nesting deeper than %d levels", maxDepth)
+		p.failAt(p.at(p.peek()), "nesting deeper than %d levels", maxDepth)
 	}
 }
 
 func (p *parser) leave() { p.depth-- }
 
-func (p *parser) fail(pos lexer.Position, format string, args ...any) {
-	panic(bailout{newError(pos, format, args...)})
-}
+// text returns the source text of t.
+func (p *parser) text(t *token) string { return p.src[t.Off:t.End] }
+
+// at returns the position of t.
+func (p *parser) at(t *token) Pos { return Pos{File: p.file, Line: int(t.Line), Col: int(t.Col)} }
 
 func (p *parser) failAt(pos Pos, format string, args ...any) {
 	panic(bailout{&Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}})
 }
 
 // failUnexpected reports token t where expected was required.
-func (p *parser) failUnexpected(t *lexer.Token, expected string) {
-	p.fail(t.Pos, "unexpected %s, expected %s", p.describe(t), expected)
+func (p *parser) failUnexpected(t *token, expected string) {
+	p.failAt(p.at(t), "unexpected %s, expected %s", p.describe(t), expected)
 }
 
 // describe names a token for an error message.
-func (p *parser) describe(t *lexer.Token) string {
+func (p *parser) describe(t *token) string {
 	if t.Type == tokEOF && p.eofName != "" {
 		return p.eofName
 	}
-	return describeToken(t)
+	return describeToken(t.Type, p.text(t))
 }
 
-func describeToken(t *lexer.Token) string {
+// describeToken names a token of type typ and source text text for an
+// error message.
+func describeToken(typ lexer.TokenType, text string) string {
 	switch {
-	case t.Type == tokEOF:
+	case typ == tokEOF:
 		return "end of file"
-	case t.Type == tokIdent:
-		return "name '" + t.Value + "'"
-	case t.Type == tokVar:
-		return "variable '" + t.Value + "'"
-	case t.Type == tokNumber:
-		return "number " + t.Value
-	case t.Type == tokString, t.Type == tokRaw:
-		return "string " + shorten(t.Value)
-	case t.Type == tokRegex:
-		return "regex literal " + shorten(t.Value)
-	case isKeyword(t.Type):
-		return "reserved word '" + t.Value + "'"
+	case typ == tokIdent:
+		return "name '" + text + "'"
+	case typ == tokVar:
+		return "variable '" + text + "'"
+	case typ == tokNumber:
+		return "number " + text
+	case typ == tokString, typ == tokRaw:
+		return "string " + shorten(text)
+	case typ == tokRegex:
+		return "regex literal " + shorten(text)
+	case isKeyword(typ):
+		return "reserved word '" + text + "'"
 	}
-	return "'" + t.Value + "'"
+	return "'" + text + "'"
 }
 
 // shorten cuts long token text for messages.

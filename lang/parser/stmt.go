@@ -3,10 +3,15 @@ package parser
 // parseStmt parses one statement.
 func (p *parser) parseStmt() Stmt {
 	p.enter()
-	defer p.leave()
+	s := p.parseStatement()
+	p.leave()
+	return s
+}
 
+// parseStatement is parseStmt without the nesting count.
+func (p *parser) parseStatement() Stmt {
 	t := p.peek()
-	at := toPos(t.Pos)
+	at := p.at(t)
 	switch t.Type {
 	case tokLBrace:
 		return p.parseBlock()
@@ -147,11 +152,11 @@ func (p *parser) parseEnd() {
 // parseBlock parses `{ statements }`.
 func (p *parser) parseBlock() *BlockStmt {
 	open := p.expect(tokLBrace)
-	b := &BlockStmt{At: toPos(open.Pos)}
+	b := &BlockStmt{At: p.at(open)}
 	for {
 		t := p.peek()
 		if t.Type == tokRBrace {
-			b.End = toPos(t.Pos)
+			b.End = p.at(t)
 			p.next()
 			return b
 		}
@@ -176,11 +181,11 @@ func (p *parser) parseVariable() *Variable {
 		p.failUnexpected(t, "variable")
 	}
 	p.next()
-	return put(&p.arena.variables, Variable{At: toPos(t.Pos), Name: t.Value[1:]})
+	return put(&p.arena.variables, Variable{At: p.at(t), Name: p.text(t)[1:]})
 }
 
 func (p *parser) parseFor() Stmt {
-	at := toPos(p.next().Pos)
+	at := p.at(p.next())
 	s := &ForStmt{At: at}
 	p.expect(tokLParen)
 	if p.peek().Type != tokSemicolon {
@@ -200,7 +205,7 @@ func (p *parser) parseFor() Stmt {
 }
 
 func (p *parser) parseForeach() Stmt {
-	at := toPos(p.next().Pos)
+	at := p.at(p.next())
 	s := &ForeachStmt{At: at}
 	p.expect(tokLParen)
 	s.X = p.parseExpr()
@@ -218,7 +223,7 @@ func (p *parser) parseForeach() Stmt {
 }
 
 func (p *parser) parseSwitch() Stmt {
-	at := toPos(p.next().Pos)
+	at := p.at(p.next())
 	s := &SwitchStmt{At: at, Tag: p.parseParenExpr()}
 	p.expect(tokLBrace)
 	seenDefault := false
@@ -234,10 +239,10 @@ func (p *parser) parseSwitch() Stmt {
 		}
 
 		p.next()
-		c := &CaseClause{At: toPos(t.Pos)}
+		c := &CaseClause{At: p.at(t)}
 		if t.Type == tokDefault {
 			if seenDefault {
-				p.fail(t.Pos, "duplicate 'default' in switch")
+				p.failAt(p.at(t), "duplicate 'default' in switch")
 			}
 			seenDefault = true
 			c.Default = true
@@ -262,7 +267,7 @@ func (p *parser) parseParams() []*Param {
 	var params []*Param
 	for p.peek().Type != tokRParen {
 		t := p.peek()
-		param := &Param{At: toPos(t.Pos)}
+		param := &Param{At: p.at(t)}
 		if p.accept(tokEllipsis) {
 			param.Variadic = true
 		}

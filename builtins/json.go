@@ -70,6 +70,14 @@ type jsonDecoder struct {
 	pos      int
 	depth    int
 	comments bool
+
+	// Scratch stacks shared by all nesting levels: a container collects
+	// its items on top of the stacks and copies them out at its end, so
+	// every array is allocated once at its final size. An object pairs
+	// keys[baseKeys+i] with vals[baseVals+i], because enclosing lists keep
+	// values without keys below its part of the value stack.
+	keys []string
+	vals []vm.Value
 }
 
 // skipSpace skips white space, and comments when they are allowed. It
@@ -151,16 +159,16 @@ func (d *jsonDecoder) object() (vm.Value, bool) {
 		return vm.None, false
 	}
 	d.pos++ // '{'
-	arr := vm.NewArray(0)
 	if !d.skipSpace() {
 		return vm.None, false
 	}
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return vm.ArrayValue(arr), true
+		return vm.ArrayValue(vm.NewArray(0)), true
 	}
 
+	baseKeys, baseVals := len(d.keys), len(d.vals)
 	for {
 		if !d.skipSpace() || d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return vm.None, false
@@ -174,7 +182,8 @@ func (d *jsonDecoder) object() (vm.Value, bool) {
 		if !ok {
 			return vm.None, false
 		}
-		arr.SetStr(key, v)
+		d.keys = append(d.keys, key)
+		d.vals = append(d.vals, v)
 
 		if !d.skipSpace() || d.pos >= len(d.data) {
 			return vm.None, false
@@ -185,6 +194,13 @@ func (d *jsonDecoder) object() (vm.Value, bool) {
 		case '}':
 			d.pos++
 			d.depth--
+			n := len(d.keys) - baseKeys
+			arr := vm.NewArray(n)
+			for i := 0; i < n; i++ {
+				arr.SetStr(d.keys[baseKeys+i], d.vals[baseVals+i])
+			}
+			d.keys = d.keys[:baseKeys]
+			d.vals = d.vals[:baseVals]
 			return vm.ArrayValue(arr), true
 		default:
 			return vm.None, false
@@ -206,13 +222,13 @@ func (d *jsonDecoder) list() (vm.Value, bool) {
 		return vm.ArrayValue(vm.NewArray(0)), true
 	}
 
-	var vals []vm.Value
+	base := len(d.vals)
 	for {
 		v, ok := d.value()
 		if !ok {
 			return vm.None, false
 		}
-		vals = append(vals, v)
+		d.vals = append(d.vals, v)
 
 		if !d.skipSpace() || d.pos >= len(d.data) {
 			return vm.None, false
@@ -223,7 +239,10 @@ func (d *jsonDecoder) list() (vm.Value, bool) {
 		case ']':
 			d.pos++
 			d.depth--
-			return vm.ArrayValue(vm.NewList(vals)), true
+			items := make([]vm.Value, len(d.vals)-base)
+			copy(items, d.vals[base:])
+			d.vals = d.vals[:base]
+			return vm.ArrayValue(vm.NewList(items)), true
 		default:
 			return vm.None, false
 		}

@@ -178,6 +178,24 @@ func TestCallbackOutsideItsSession(t *testing.T) {
 	}
 }
 
+func TestCallbackFromAnotherThread(t *testing.T) {
+	lib := openTestLibrary(t)
+	applyInThread := declare(t, lib, "apply_in_thread", ffi.Sint32, ffi.Pointer)
+	s := ffi.NewSession()
+
+	ran := false
+	cb := newCallback(t, s, []ffi.Type{ffi.Sint32, ffi.Sint32}, ffi.Sint32, func(args []*ffi.Value) (ffi.Arg, error) {
+		ran = true
+		return num(99), nil
+	})
+	if got := sessionCall(t, s, applyInThread, val(cb)).Number(); got != 0 {
+		t.Errorf("callback from another thread returned %v to C, want 0", got)
+	}
+	if ran {
+		t.Error("the callback ran on a thread other than the one making the C call")
+	}
+}
+
 func TestCallbackSignatureErrors(t *testing.T) {
 	s := ffi.NewSession()
 	noop := func(args []*ffi.Value) (ffi.Arg, error) { return ffi.NoneArg(), nil }

@@ -28,7 +28,7 @@ func runTests(m *testing.M) int {
 
 	testLibraryPath = filepath.Join(dir, "libffitest.so")
 	cmd := exec.Command("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror",
-		"-o", testLibraryPath, filepath.Join("testdata", "ffitest.c"))
+		"-o", testLibraryPath, filepath.Join("testdata", "ffitest.c"), "-lpthread")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building testdata/ffitest.c with gcc: %v\n%s", err, out)
 		return 1

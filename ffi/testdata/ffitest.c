@@ -135,3 +135,23 @@ void point_scale(struct point *p, int32_t factor) {
   p->x *= factor;
   p->y *= factor;
 }
+
+/* Calls op(1, 2) from a new thread and returns its result, for the check
+   that callbacks reject calls from threads other than the caller's. */
+#include <pthread.h>
+struct thread_call {
+  binary_op op;
+  int32_t result;
+};
+static void *thread_main(void *arg) {
+  struct thread_call *call = arg;
+  call->result = call->op(1, 2);
+  return NULL;
+}
+int32_t apply_in_thread(binary_op op) {
+  struct thread_call call = {op, -1};
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, thread_main, &call) != 0) return -2;
+  pthread_join(thread, NULL);
+  return call.result;
+}

@@ -638,11 +638,12 @@ func firstSource(t *config.Transport) SourceIP {
 
 // Fallback rechecks for parked sub-queues. A concurrency refusal is
 // normally lifted by a release on the refusing key; the recheck covers
-// releases the queue cannot see (a limit raised by a reload). A refusal
-// without a RetryAt hint is polled.
+// changes the queue is not told about (a limit raised by a reload or a
+// dynamic policy, a suspend removed before its expiry). A rate or
+// connect-interval refusal without a RetryAt hint is polled.
 const (
-	concurrencyRecheck = time.Second
-	pollRecheck        = 50 * time.Millisecond
+	changeRecheck = time.Second
+	pollRecheck   = 50 * time.Millisecond
 )
 
 // park takes a refused sub-queue out of the runnable list until its
@@ -653,12 +654,17 @@ func (q *Queue) park(sq *subqueue, r *Refusal, now time.Time) {
 	sq.refusal = *r
 
 	until := r.RetryAt
-	if r.Reason == "concurrency" {
+	switch r.Reason {
+	case "concurrency":
 		if r.Key != "" {
 			q.waiters[r.Key] = append(q.waiters[r.Key], waiter{sq, sq.parkGen})
 		}
-		if until.IsZero() {
-			until = now.Add(concurrencyRecheck)
+		if until.IsZero() || until.After(now.Add(changeRecheck)) {
+			until = now.Add(changeRecheck)
+		}
+	case "suspend":
+		if until.IsZero() || until.After(now.Add(changeRecheck)) {
+			until = now.Add(changeRecheck)
 		}
 	}
 	if !until.After(now) {

@@ -166,11 +166,15 @@ func (l *mxLimit) Acquire(f *Fields) (Grant, *Refusal) {
 
 func testConfig(t *testing.T, src string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse("smtpd.yaml", []byte(src), t.TempDir())
+	cfg, err := testConfigB(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+func testConfigB(src string) (*config.Config, error) {
+	return config.Parse("smtpd.yaml", []byte(src), ".")
 }
 
 type harness struct {

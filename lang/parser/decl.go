@@ -34,12 +34,12 @@ type nameGrammar struct {
 // importGrammar covers the three import forms; only the data form takes
 // `with`, which the conversion checks.
 type importGrammar struct {
-	Pos     lexer.Position
-	Names   []*importItemGrammar `parser:"\"import\" ( \"{\" @@ ( \",\" @@ )* \",\"? \"}\""`
-	All     *nameGrammar         `parser:"  | \"*\" \"as\" @@"`
-	Data    *varGrammar          `parser:"  | @@ )"`
-	Path    *pathGrammar         `parser:"\"from\" @@"`
-	With    bool                 `parser:"@\"with\"?"`
+	Pos   lexer.Position
+	Names []*importItemGrammar `parser:"\"import\" ( \"{\" @@ ( \",\" @@ )* \",\"? \"}\""`
+	All   *nameGrammar         `parser:"  | \"*\" \"as\" @@"`
+	Data  *varGrammar          `parser:"  | @@ )"`
+	Path  *pathGrammar         `parser:"\"from\" @@"`
+	With  bool                 `parser:"@\"with\"?"`
 }
 
 type importItemGrammar struct {

@@ -107,7 +107,8 @@ type Resolver struct {
 	// /etc/resolv.conf.
 	Address string
 	Timeout time.Duration // per query, default 5s
-	// CacheSize is the maximum number of cached answers (default 10000).
+	// CacheSize is the maximum number of cached DNS responses (default
+	// 10000).
 	CacheSize int
 }
 
@@ -121,7 +122,7 @@ type Queues struct {
 	AttemptLog string
 }
 
-// Transport says how entries with its id are delivered and retried.
+// Transport defines how entries with its id are delivered and retried.
 type Transport struct {
 	ID    string
 	Group string // id of the transport group it was declared in
@@ -149,8 +150,8 @@ type Transport struct {
 	MaxMessagesPerConnection int
 
 	Retry Retry
-	// OnExpire is what happens past the retry count or maximum age:
-	// "bounce" (a DSN to the sender, the default) or "delete".
+	// OnExpire is the action past the retry count or maximum age: "bounce"
+	// (a DSN to the sender, the default) or "delete".
 	OnExpire string
 	// DSNTransport is the transport id of generated DSNs (default this
 	// transport).

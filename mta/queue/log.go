@@ -9,12 +9,13 @@ import (
 	"time"
 )
 
-// attemptLog writes the JSON-lines attempt log. Each line is one object:
-// "ts" (RFC 3339 with nanoseconds), then the post-delivery $arguments keys
-// ("retry", "expired", "action", "attempt", "dsn", "policy"), "message"
-// in the shape of $message, and what the queue did: "outcome"
-// (DELIVERED, QUEUE, BOUNCE or DELETE), "delay" (seconds until the next
-// attempt, for QUEUE) and "subqueue" (the policy keys of the pickup).
+// attemptLog writes the JSON-lines attempt log, one object per line. The
+// object has "ts" (RFC 3339 with nanoseconds) and the post-delivery
+// $arguments keys ("retry", "expired", "action", "attempt", "dsn",
+// "policy"). "message" has the shape of $message. The queue's decision
+// follows: "outcome" (DELIVERED, QUEUE, BOUNCE or DELETE), "delay"
+// (seconds until the next attempt, for QUEUE) and "subqueue" (the policy
+// keys of the pickup).
 type attemptLog struct {
 	mu sync.Mutex
 	w  io.Writer

@@ -15,8 +15,8 @@ import (
 	"github.com/halonsh/halonsh/mta/config"
 )
 
-// entryState is where an entry is. Every entry is in exactly one state,
-// and the state names the one structure that holds it.
+// entryState is the place of an entry in the queue. Every entry is in
+// exactly one state, and the state names the one structure that holds it.
 type entryState uint8
 
 const (
@@ -290,8 +290,8 @@ func (q *Queue) transport(id string) *config.Transport {
 	return cfg.DefaultTransport()
 }
 
-// schedule puts a waiting entry where its state says: the hold queue, the
-// retry heap, or routing when it is due. Called with q.mu held.
+// schedule puts a waiting entry in the hold queue, in the retry heap, or
+// into routing when it is due. Called with q.mu held.
 func (q *Queue) schedule(e *entry, now time.Time) {
 	switch {
 	case e.msg.Hold:
@@ -387,7 +387,7 @@ func (q *Queue) nextDeadline(now time.Time) (time.Duration, bool) {
 
 // expireEntry takes an entry past its maximum age out of wherever it
 // waits and bounces or deletes it. An entry in flight is left to its
-// attempt, which sees the age when it ends. Called with q.mu held.
+// attempt, which checks the age when it ends. Called with q.mu held.
 func (q *Queue) expireEntry(e *entry) {
 	switch e.state {
 	case stateInFlight, stateFinishing:
@@ -410,7 +410,7 @@ func (q *Queue) expireEntry(e *entry) {
 }
 
 // route finds the entry's next hops and puts it in its sub-queue, at once
-// for a fixed next hop given as an address or a cached answer, otherwise
+// for a fixed next hop given as an address or a cached lookup, otherwise
 // after a lookup on its own goroutine. Called with q.mu held.
 func (q *Queue) route(e *entry) {
 	e.state = stateRouting
@@ -586,8 +586,8 @@ func (q *Queue) pickup(now time.Time) {
 	}
 }
 
-// dropIfEmpty forgets an idle sub-queue without entries, so the map only
-// holds sub-queues with something to do. In-flight entries keep their
+// dropIfEmpty removes an idle sub-queue without entries from the map, so
+// the map only contains sub-queues with something to do. In-flight entries keep their
 // pointer for the release.
 func (q *Queue) dropIfEmpty(sq *subqueue) {
 	if sq.head == nil && sq.state == sqIdle && q.subqueues[sq.key] == sq {
@@ -595,7 +595,7 @@ func (q *Queue) dropIfEmpty(sq *subqueue) {
 	}
 }
 
-// acquire asks the policy engine for a pickup of the sub-queue's head,
+// acquire requests a pickup of the sub-queue's head from the policy engine,
 // trying the transport's source IPs in order. Called with q.mu held.
 func (q *Queue) acquire(sq *subqueue) (Grant, SourceIP, *Refusal) {
 	if q.admission == nil {
@@ -638,7 +638,7 @@ func firstSource(t *config.Transport) SourceIP {
 
 // Fallback rechecks for parked sub-queues. A concurrency refusal is
 // normally lifted by a release on the refusing key; the recheck covers
-// changes the queue is not told about (a limit raised by a reload or a
+// changes the queue is not notified of (a limit raised by a reload or a
 // dynamic policy, a suspend removed before its expiry). A rate or
 // connect-interval refusal without a RetryAt hint is polled.
 const (

@@ -66,8 +66,8 @@ func (s *memStore) removedCount(id string) int {
 	return s.removed[id]
 }
 
-// funcDeliverer answers each attempt with a function of the attempt and
-// records the largest number of attempts in flight per remote MX.
+// funcDeliverer returns the result of answer for each attempt and records
+// the largest number of attempts in flight per remote MX.
 type funcDeliverer struct {
 	answer func(a *Attempt) *Result
 	hold   time.Duration

@@ -48,7 +48,7 @@ func compileHook(lib *vm.Library, kind hooks.Kind, path string) (*hooks.Script, 
 	return hooks.Compile(lib, kind, path, src)
 }
 
-// liveQueue tells the queue when a script lifts a limit, so that parked
+// liveQueue notifies the queue when a script changes a limit, so that parked
 // sub-queues are rechecked at once instead of at their next recheck.
 type liveQueue struct {
 	*hooks.PolicyQueue

@@ -26,8 +26,8 @@ import (
 	"github.com/halonsh/halonsh/mta/spool"
 )
 
-// HookEnv is what a HookLoader gets to build hooks that act on the
-// running MTA.
+// HookEnv holds the parts of the running MTA that a HookLoader builds
+// hooks on.
 type HookEnv struct {
 	Policy *policy.Engine
 	Queue  *queue.Queue
@@ -277,10 +277,10 @@ func (s *Server) Policy() *policy.Engine { return s.engine }
 // Config returns the running configuration.
 func (s *Server) Config() *config.Config { return s.cfg.Load() }
 
-// Shutdown drains the MTA: the listeners stop accepting, open sessions
-// get until ctx ends to finish, the queue picks up nothing more and lets
-// the attempts in flight end (cancelling them when ctx ends, which
-// requeues them), and the spool is closed consistent.
+// Shutdown drains the MTA. The listeners stop accepting and open sessions
+// get until ctx ends to finish. The queue picks up nothing more and lets
+// the attempts in flight end; when ctx ends first it cancels them, which
+// requeues them. Then the spool is closed in a consistent state.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("draining")
 	var errs []error
@@ -317,8 +317,8 @@ func (s *Server) closeResources() error {
 }
 
 // Reload loads the configuration, policy file and hook scripts again and
-// swaps them in only when all of them are valid; otherwise the running
-// ones stay and the error says why. Listener and spool changes take effect
+// swaps them in only when all of them are valid. Otherwise the running
+// ones stay and the returned error names the file, line and key. Listener and spool changes take effect
 // at the next start.
 func (s *Server) Reload() error {
 	s.reloadMu.Lock()

@@ -69,9 +69,9 @@ func startServe(t *testing.T, bin, dir, spoolDir, addr string) *serveProcess {
 
 // TestKillNineLosesNothing kills `halonsh serve` with SIGKILL while mail
 // flows in and out, starts it again on the same spool, and checks that
-// every message it had accepted with 250 is delivered. Messages delivered
-// but not yet marked in the spool at the kill arrive twice; the test
-// counts them and bounds them by the attempts that can be in flight.
+// every message it had accepted with 250 is delivered. A message delivered
+// but not yet marked in the spool at the kill arrives twice, so the test
+// counts duplicates and bounds them by the attempts that can be in flight.
 func TestKillNineLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the halonsh binary")

@@ -1,7 +1,7 @@
-// Package integration runs the MTA against real components on 127.0.0.1:
-// a miekg/dns server that gives every test domain an MX host on its own
-// 127.0.0.x address, go-smtp sinks on those addresses that record what they
-// receive, and the MTA itself, in process or as a `halonsh serve` process.
+// Package integration runs the MTA against real components on 127.0.0.1.
+// A miekg/dns server gives every test domain an MX host on its own
+// 127.0.0.x address, and go-smtp sinks on those addresses record what they
+// receive. The MTA runs in process or as a `halonsh serve` process.
 package integration
 
 import (
@@ -100,7 +100,7 @@ type sink struct {
 	peak     int
 	// delay is waited before the reply to DATA.
 	delay time.Duration
-	// reply, when set, answers RCPT TO; nil accepts.
+	// reply, when set, returns the reply to each RCPT TO; nil accepts.
 	reply func(rcpt string) *smtp.SMTPError
 	rcpts int // RCPT TO commands seen
 

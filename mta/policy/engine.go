@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Reason is the kind of limit or suspend that holds an entry back.
+// Reason says why an entry may not be picked up now.
 type Reason uint8
 
 // Reasons, in the order a refusal reports them.
@@ -68,24 +68,8 @@ type Engine struct {
 	subQueueSeq atomic.Uint64
 	leases      sync.Pool
 
-	counts [countStripes]stripedCounts
-}
-
-// countStripes spreads the engine-wide counters over cache lines, so that
-// pickups on different cores rarely touch the same counter. A power of
-// two.
-const countStripes = 16
-
-type stripedCounts struct {
-	picked  atomic.Uint64
 	refused [numReasons]atomic.Uint64
-	_       [64 - 8*(1+numReasons)%64]byte
-}
-
-// countFor returns the counter stripe for a decision whose first sub-queue
-// has creation number seq.
-func (e *Engine) countFor(seq uint64) *stripedCounts {
-	return &e.counts[seq&(countStripes-1)]
+	picked  atomic.Uint64
 }
 
 // state is an immutable snapshot of everything a decision reads besides
@@ -93,7 +77,7 @@ func (e *Engine) countFor(seq uint64) *stripedCounts {
 type state struct {
 	cfg      *Config
 	policies []*policyState
-	suspends *suspendTable // configured, then dynamic
+	suspends []*Suspend // configured, then dynamic
 	ctx      *matchContext
 }
 
@@ -124,14 +108,14 @@ func New(cfg *Config, opts ...Option) *Engine {
 		opt(e)
 	}
 	for i := range e.shards {
-		e.shards[i].m = make(map[uint64]*SubQueue)
+		e.shards[i].m = make(map[string]*SubQueue)
 	}
 	e.leases.New = func() any { return &lease{eng: e} }
 	e.dyn.init()
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	e.state.Store(e.buildState(cfg))
+	e.state.Store(e.buildState(cfg, nil))
 	return e
 }
 
@@ -148,8 +132,9 @@ func (e *Engine) Config() *Config { return e.state.Load().cfg }
 func (e *Engine) Reload(cfg *Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	old := e.state.Load()
 	e.dyn.reattach(e, cfg)
-	e.state.Store(e.buildState(cfg))
+	e.state.Store(e.buildState(cfg, old))
 	e.log.Info("queue policy configuration loaded", "file", cfg.File, "policies", len(cfg.Policies), "suspends", len(cfg.Suspends))
 }
 
@@ -166,13 +151,14 @@ func (e *Engine) ReloadFiles(paths ...string) error {
 }
 
 // buildState compiles a snapshot for cfg with the current dynamic entries.
-// Callers hold e.mu, except New.
-func (e *Engine) buildState(cfg *Config) *state {
+// old, when set, lends its condition tables to policies whose dynamic
+// conditions did not change. Callers hold e.mu, except New.
+func (e *Engine) buildState(cfg *Config, old *state) *state {
 	st := &state{cfg: cfg, ctx: &matchContext{policies: cfg.Policies}}
 	for _, p := range cfg.Policies {
 		st.policies = append(st.policies, &policyState{p: p, table: newCondTable(p, e.dyn.conditionsOf(p))})
 	}
-	st.suspends = newSuspendTable(append(append([]*Suspend(nil), cfg.Suspends...), e.dyn.suspendList()...))
+	st.suspends = append(append(st.suspends, cfg.Suspends...), e.dyn.suspendList()...)
 	return st
 }
 
@@ -196,8 +182,21 @@ func (e *Engine) rebuildPolicy(p *Policy) {
 func (e *Engine) rebuildSuspends() {
 	old := e.state.Load()
 	st := &state{cfg: old.cfg, ctx: old.ctx, policies: old.policies}
-	st.suspends = newSuspendTable(append(append([]*Suspend(nil), old.cfg.Suspends...), e.dyn.suspendList()...))
+	st.suspends = append(append([]*Suspend(nil), old.cfg.Suspends...), e.dyn.suspendList()...)
 	e.state.Store(st)
+}
+
+// suspendFor returns the first suspend in force that matches e.
+func (st *state) suspendFor(e *Entry, now int64) *Suspend {
+	for _, s := range st.suspends {
+		if s.expires != 0 && s.expires <= now {
+			continue
+		}
+		if s.matches(e, st.ctx) {
+			return s
+		}
+	}
+	return nil
 }
 
 func (st *state) grouping(e *Entry) string {

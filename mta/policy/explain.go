@@ -4,8 +4,7 @@ import (
 	"time"
 )
 
-// Explanation is the pickup decision for one entry at one time, with the
-// state of every policy and suspend behind it.
+// Explanation says whether an entry may be picked up now and why.
 type Explanation struct {
 	Time time.Time
 	// Allowed is true when a Pickup at Time would be granted.
@@ -50,7 +49,11 @@ func (e *Engine) Explain(en *Entry) Explanation {
 	now := nowTime.UnixNano()
 	x := Explanation{Time: nowTime, Allowed: true}
 
-	x.Suspends = st.suspends.all(en, now, st.ctx)
+	for _, s := range st.suspends {
+		if (s.expires == 0 || s.expires > now) && s.matches(en, st.ctx) {
+			x.Suspends = append(x.Suspends, s)
+		}
+	}
 	if len(x.Suspends) > 0 {
 		x.Allowed, x.Reason = false, ReasonSuspend
 		if s := x.Suspends[0]; s.expires != 0 {
@@ -134,7 +137,9 @@ func (e *Engine) SubQueues() []SubQueueStats {
 		sh := &e.shards[i]
 		sh.mu.RLock()
 		qs := make([]*SubQueue, 0, len(sh.m))
-		sh.each(func(q *SubQueue) { qs = append(qs, q) })
+		for _, q := range sh.m {
+			qs = append(qs, q)
+		}
 		sh.mu.RUnlock()
 		for _, q := range qs {
 			out = append(out, q.stats(nowTime))
@@ -178,16 +183,12 @@ func (q *SubQueue) stats(nowTime time.Time) SubQueueStats {
 // since the engine started.
 func (e *Engine) Counts() (picked uint64, refused map[Reason]uint64) {
 	refused = map[Reason]uint64{}
-	for i := range e.counts {
-		c := &e.counts[i]
-		picked += c.picked.Load()
-		for r := ReasonSuspend; r < numReasons; r++ {
-			if n := c.refused[r].Load(); n > 0 {
-				refused[r] += n
-			}
+	for r := ReasonSuspend; r < numReasons; r++ {
+		if n := e.refused[r].Load(); n > 0 {
+			refused[r] = n
 		}
 	}
-	return picked, refused
+	return e.picked.Load(), refused
 }
 
 // Sweep drops idle sub-queues (no attempt in flight, nothing inside their
@@ -206,15 +207,15 @@ func (e *Engine) Sweep() int {
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.Lock()
-		sh.each(func(q *SubQueue) {
+		for k, q := range sh.m {
 			q.mu.Lock()
 			if q.idle(n) {
 				q.dead = true
-				sh.remove(q)
+				delete(sh.m, k)
 				dropped++
 			}
 			q.mu.Unlock()
-		})
+		}
 		sh.mu.Unlock()
 	}
 	return dropped
@@ -226,7 +227,7 @@ func (e *Engine) Len() int {
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.RLock()
-		sh.each(func(*SubQueue) { n++ })
+		n += len(sh.m)
 		sh.mu.RUnlock()
 	}
 	return n

@@ -30,7 +30,7 @@ type Deliverer interface {
 }
 
 // Router finds the next hops of a recipient domain. Implementations cache
-// answers by TTL; the queue calls Resolve once per due entry group, off
+// lookup results by TTL; the queue calls Resolve once per due entry group, off
 // its scheduling goroutine.
 type Router interface {
 	// Resolve returns the hops of domain, lowest MX preference first and

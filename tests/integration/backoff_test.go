@@ -23,7 +23,7 @@ func copyScript(t *testing.T, name, dir string) {
 }
 
 // TestBackoffHookSlowsFailingMX runs the shipped post-delivery backoff
-// script and policy file. One domain's MX answers every RCPT TO with 421:
+// script and policy file. One domain's MX replies 421 to every RCPT TO:
 // after its 11th failure within 60 s the script adds a dynamic policy of
 // 10 per 60 s for that MX, and attempts to it stop, while the other
 // domains keep the default rate of 10 per second.

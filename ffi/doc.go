@@ -1,29 +1,56 @@
 // Package ffi calls functions in C shared libraries from HSL scripts, on
 // github.com/ebitengine/purego and without cgo code of its own.
 //
-// The Go layer has four parts:
+// # Go layer
 //
 //   - Library and Config open a shared library with dlopen semantics,
 //     once per process, subject to an allow-list.
 //   - Function calls a C function from a declared signature. Arguments
-//     are HSL values (Arg) converted by the declared Types; the result is a
-//     Value.
+//     are HSL values (Arg) converted by the declared Types, and the result
+//     is a Value.
 //   - Value is a C number or pointer. Allocate, CString, ByRef, Deref,
 //     Offset, Memcpy and ReadString work on C memory, which always comes
 //     from libc calloc, so C code can keep it and free it. A value that owns
 //     memory releases it when it is garbage collected, unless Detach gave
 //     the ownership up.
-//   - NewCallback hands C a function pointer that runs Go code, within a
-//     Session: the FFI state of one script run.
+//   - NewCallback hands C a function pointer that runs Go code within a
+//     Session, the FFI state of one script run.
 //
-// Calls whose arguments and result are all integers or pointers take
-// purego.SyscallN, without reflection. Calls that pass or return float or
-// double go through purego.RegisterFunc, which sorts the arguments into
-// integer and vector registers and costs several times more.
+// Calls with at most six arguments, all integers or pointers, go straight
+// to purego.SyscallN. Longer integer calls take a pooled frame. Calls that
+// pass or return float or double go through purego.RegisterFunc, which
+// sorts the arguments into integer and vector registers by reflection and
+// costs several times more.
 //
-// Misuse that this package can detect is an error, never a crash: a wrong
-// argument count or kind, a missing library or symbol, NULL given to
-// Deref, ReadString or Memcpy. An invalid non-NULL address is not
-// detectable and may crash the process, which is why FFI is off unless
-// the host enables it.
+// # HSL layer
+//
+// Install defines the FFI class on a vm.Library: FFI(path) with ->func
+// and ->symbol, and the statics FFI::type, cnumber, cstring, nullptr,
+// allocate, memcpy, byref, deref, offset, string, number, number64,
+// attach, detach and callback. FFIType and FFIValue are resources, an
+// FFIFunction is a builtin function value. The class is always defined,
+// so scripts that mention FFI compile. Config decides at run time whether
+// they may use it.
+//
+// # Safety and limits
+//
+// Misuse that this package can detect is a runtime error of the script,
+// never a crash: a wrong argument count or kind, a missing library or
+// symbol, NULL given to FFI::deref, FFI::string or FFI::memcpy. An invalid
+// non-NULL address cannot be detected and may crash the process, which is
+// why FFI is off unless the host enables it.
+//
+// Limits of purego v0.11.3 that scripts see:
+//
+//   - At most MaxArguments (32) arguments per call, fixed and variadic
+//     together.
+//   - On amd64, float and double variadic arguments are rejected, because
+//     purego tells a variadic callee that no vector registers hold
+//     arguments.
+//   - Callbacks take at most six integer or pointer and eight float or
+//     double arguments, and return void, an integer or a pointer. At most
+//     CallbackSlots callbacks exist at once.
+//   - A callback runs only while the script run that created it is inside
+//     a C call, on the thread of that call. Otherwise it returns zero to C
+//     and logs an error.
 package ffi

@@ -287,5 +287,9 @@ var expectedNames = strings.NewReplacer(
 )
 
 func describeExpected(ebnf string) string {
+	// Participle names a struct production by its type name, capitalised.
+	if ebnf != "" && ebnf[0] >= 'A' && ebnf[0] <= 'Z' && strings.HasSuffix(ebnf, "Grammar") {
+		ebnf = strings.ToLower(ebnf[:1]) + ebnf[1:]
+	}
 	return expectedNames.Replace(ebnf)
 }

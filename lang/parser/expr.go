@@ -85,13 +85,13 @@ func (p *parser) parseAssign() Expr {
 			pattern := p.toPattern(arr)
 			return &DestructureExpr{At: p.at(t), Pattern: pattern, Value: p.parseExpr()}
 		}
-		p.checkTarget(lhs, true, "assign to")
+		p.checkTarget(lhs, true, "cannot assign to %s")
 		return put(&p.arena.assigns, AssignExpr{At: p.at(t), Target: lhs, Value: p.parseExpr()})
 	}
 	if t.Type > 0 && compoundOps[t.Type] != OpInvalid {
 		op := compoundOps[t.Type]
 		p.next()
-		p.checkTarget(lhs, false, "assign to")
+		p.checkTarget(lhs, false, "cannot assign to %s")
 		return &CompoundAssignExpr{At: p.at(t), Op: op, Target: lhs, Value: p.parseExpr()}
 	}
 	return lhs
@@ -171,7 +171,7 @@ func (p *parser) parseUnary() Expr {
 	case tokInc, tokDec:
 		p.next()
 		x := p.parsePostfix(false)
-		p.checkTarget(x, false, "increment")
+		p.checkTarget(x, false, "cannot increment or decrement %s")
 		op := OpInc
 		if t.Type == tokDec {
 			op = OpDec
@@ -218,7 +218,7 @@ func (p *parser) parsePostfix(incDec bool) Expr {
 				return x
 			}
 			p.next()
-			p.checkTarget(x, false, "increment")
+			p.checkTarget(x, false, "cannot increment or decrement %s")
 			op := OpInc
 			if t.Type == tokDec {
 				op = OpDec
@@ -242,10 +242,11 @@ func (p *parser) parseArgs() []*Arg {
 		arg.X = p.parseExpr()
 		args = append(args, arg)
 		if !p.accept(tokComma) {
-			break
+			p.expectClosing(tokRParen)
+			return args
 		}
 	}
-	p.expect(tokRParen)
+	p.next()
 	return args
 }
 
@@ -375,7 +376,7 @@ func (p *parser) parseOperand() Expr {
 		p.next()
 		p.expect(tokLParen)
 		target := p.parsePostfix(false)
-		p.checkTarget(target, false, "test with isset")
+		p.checkTarget(target, false, "isset() needs a variable, element or property, not %s")
 		p.expect(tokRParen)
 		return &IssetExpr{At: at, Target: target}
 
@@ -383,7 +384,7 @@ func (p *parser) parseOperand() Expr {
 		p.next()
 		p.expect(tokLParen)
 		target := p.parsePostfix(false)
-		p.checkTarget(target, true, "unset")
+		p.checkTarget(target, true, "unset() needs a variable, element, property or slice, not %s")
 		if index, ok := target.(*IndexExpr); ok && index.Index == nil {
 			p.failAt(index.At, "cannot unset an empty index '[]'")
 		}
@@ -440,10 +441,11 @@ func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
 		}
 		items = append(items, item)
 		if !p.accept(tokComma) {
-			break
+			p.expectClosing(closing)
+			return items
 		}
 	}
-	p.expect(closing)
+	p.next()
 	return items
 }
 
@@ -488,10 +490,11 @@ func (p *parser) parseMatch(at Pos) Expr {
 		arm.Result = p.parseExpr()
 		m.Arms = append(m.Arms, arm)
 		if !p.accept(tokComma) {
-			break
+			p.expectClosing(tokRBrace)
+			return m
 		}
 	}
-	p.expect(tokRBrace)
+	p.next()
 	return m
 }
 
@@ -537,17 +540,15 @@ func (p *parser) parseCache(at Pos) Expr {
 
 // checkTarget fails unless x may stand where a variable, element or
 // property is written. withSlice also admits a slice and the append form
-// `$a[]`; action names the operation in the message.
-func (p *parser) checkTarget(x Expr, withSlice bool, action string) {
+// `$a[]`. format is the message, with %s for what x is.
+func (p *parser) checkTarget(x Expr, withSlice bool, format string) {
 	switch n := x.(type) {
 	case *IndexExpr:
 		if n.Index == nil && !withSlice {
-			p.failAt(n.At, "cannot %s an empty index '[]'", action)
+			p.failAt(n.At, format, "an empty index '[]'")
 		}
-		if n.Index != nil || withSlice {
-			if isTargetBase(n.X) {
-				return
-			}
+		if isTargetBase(n.X) {
+			return
 		}
 	case *SliceExpr:
 		if withSlice && isTargetBase(n.X) {
@@ -557,7 +558,47 @@ func (p *parser) checkTarget(x Expr, withSlice bool, action string) {
 	if isTargetBase(x) {
 		return
 	}
-	p.failAt(x.Pos(), "cannot %s %s", action, describeExpr(x))
+	p.failAt(startPos(x), format, describeExpr(x))
+}
+
+// startPos returns the position of the first token of x; operator nodes
+// carry the position of their operator instead.
+func startPos(x Expr) Pos {
+	for {
+		switch n := x.(type) {
+		case *BinaryExpr:
+			x = n.X
+		case *LogicalExpr:
+			x = n.X
+		case *AssignExpr:
+			x = n.Target
+		case *CompoundAssignExpr:
+			x = n.Target
+		case *IncDecExpr:
+			if n.Prefix {
+				return n.At
+			}
+			x = n.X
+		case *DestructureExpr:
+			return n.Pattern.At
+		case *TernaryExpr:
+			x = n.Cond
+		case *ElvisExpr:
+			x = n.X
+		case *CoalesceExpr:
+			x = n.X
+		case *IndexExpr:
+			x = n.X
+		case *SliceExpr:
+			x = n.X
+		case *PropertyExpr:
+			x = n.X
+		case *CallExpr:
+			x = n.Func
+		default:
+			return x.Pos()
+		}
+	}
 }
 
 // isTargetBase reports whether x is a variable, a scoped variable, or an

@@ -588,13 +588,13 @@ func (s *scanner) scanEmbedded(off int) (int, error) {
 		case '"':
 			end, err := s.scanString(off)
 			if err != nil {
-				return 0, err
+				return 0, s.unterminatedInterpolation(open)
 			}
 			off = end
 		case '\'':
 			end, err := s.scanRaw(off)
 			if err != nil {
-				return 0, err
+				return 0, s.unterminatedInterpolation(open)
 			}
 			off = end
 		case '\n':
@@ -604,7 +604,14 @@ func (s *scanner) scanEmbedded(off int) (int, error) {
 			off++
 		}
 	}
-	return 0, s.errorAt(s.posOf(open), "unterminated interpolation '${', expected '}'")
+	return 0, s.unterminatedInterpolation(open)
+}
+
+// unterminatedInterpolation reports a `${` at open that has no closing
+// brace. A string literal inside it that runs to the end of the source is
+// reported the same way, since the missing brace is the likelier mistake.
+func (s *scanner) unterminatedInterpolation(open int) *Error {
+	return s.errorAt(s.posOf(open), "unterminated interpolation '${', expected '}'")
 }
 
 // posOf returns the position of any offset by rescanning the source from

@@ -129,6 +129,16 @@ func (p *parser) expect(typ lexer.TokenType) *token {
 	return p.next()
 }
 
+// expectClosing consumes the closing bracket of a comma-separated list,
+// or fails expecting a comma or that bracket.
+func (p *parser) expectClosing(typ lexer.TokenType) {
+	t := &p.toks[p.pos]
+	if t.Type != typ {
+		p.failUnexpected(t, "',' or '"+tokenText[typ]+"'")
+	}
+	p.next()
+}
+
 // expectName consumes an identifier; what names its role in messages, for
 // example "function name".
 func (p *parser) expectName(what string) *token {

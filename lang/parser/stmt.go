@@ -277,10 +277,12 @@ func (p *parser) parseParams() []*Param {
 		}
 		params = append(params, param)
 		if !p.accept(tokComma) {
-			break
+			p.expectClosing(tokRParen)
+			checkParams(params)
+			return params
 		}
 	}
-	p.expect(tokRParen)
+	p.next()
 	checkParams(params)
 	return params
 }

@@ -16,9 +16,14 @@ import (
 // follows: "outcome" (DELIVERED, QUEUE, BOUNCE or DELETE), "delay"
 // (seconds until the next attempt, for QUEUE) and "subqueue" (the policy
 // keys of the pickup).
+//
+// Lines are in "ts" order, as a replay requires: the time is read under
+// the writer's lock and never goes back, even when the clock does.
 type attemptLog struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu    sync.Mutex
+	w     io.Writer
+	clock Clock
+	last  time.Time
 }
 
 type attemptRecord struct {
@@ -99,14 +104,20 @@ func messageRecord(m *Message) messageJSON {
 }
 
 func (l *attemptLog) write(rec *attemptRecord) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if now.Before(l.last) {
+		now = l.last
+	}
+	l.last = now
+	rec.TS = now.UTC().Format(time.RFC3339Nano)
+
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	line = append(line, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, err = l.w.Write(line)
+	_, err = l.w.Write(append(line, '\n'))
 	return err
 }
 
@@ -154,7 +165,6 @@ func (q *Queue) logOutcome(e *entry, msg *Message, o *outcome, final, def string
 		return
 	}
 	rec := &attemptRecord{
-		TS:      now.UTC().Format(time.RFC3339Nano),
 		Retry:   e.msg.Retry,
 		Expired: expired,
 		Action:  def,

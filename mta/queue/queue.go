@@ -211,7 +211,7 @@ func New(opts Options) (*Queue, error) {
 		done:       make(chan struct{}),
 	}
 	if opts.AttemptLog != nil {
-		q.attempts = &attemptLog{w: opts.AttemptLog}
+		q.attempts = &attemptLog{w: opts.AttemptLog, clock: opts.Clock}
 	}
 	q.cfg.Store(opts.Config)
 	q.hooks.Store(&hooksBox{opts.Hooks})

@@ -272,6 +272,20 @@ func TestQueueDeliversEachEntryOnce(t *testing.T) {
 	if s := h.q.Stats(); s.Entries != 0 || s.InFlight != 0 {
 		t.Errorf("after delivery: %d entries, %d in flight", s.Entries, s.InFlight)
 	}
+
+	// A replay reads the attempt log in order, so its times must not go
+	// back even though attempts end concurrently.
+	recs := h.log.records(t)
+	if len(recs) != 2000 {
+		t.Errorf("attempt log has %d lines, want 2000", len(recs))
+	}
+	for i := 1; i < len(recs); i++ {
+		prev, _ := time.Parse(time.RFC3339Nano, recs[i-1]["ts"].(string))
+		cur, _ := time.Parse(time.RFC3339Nano, recs[i]["ts"].(string))
+		if cur.Before(prev) {
+			t.Fatalf("attempt log line %d: ts %v before the previous line's %v", i+1, cur, prev)
+		}
+	}
 }
 
 func TestQueueConcurrencyWithoutHeadOfLineBlocking(t *testing.T) {

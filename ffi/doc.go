@@ -45,8 +45,8 @@
 //   - At most MaxArguments (32) arguments per call, fixed and variadic
 //     together.
 //   - On amd64, float and double variadic arguments are rejected, because
-//     purego tells a variadic callee that no vector registers hold
-//     arguments.
+//     purego sets the vector register count of a variadic call (register
+//     AL) to zero, so the callee would read garbage.
 //   - Callbacks take at most six integer or pointer and eight float or
 //     double arguments, and return void, an integer or a pointer. At most
 //     CallbackSlots callbacks exist at once.

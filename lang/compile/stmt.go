@@ -185,6 +185,21 @@ func (fs *funcState) exprStmt(e parser.Expr) {
 		}
 	case *parser.AssignExpr:
 		if v, ok := x.Target.(*parser.Variable); ok {
+			if b, ok := x.Value.(*parser.BinaryExpr); ok && b.Op == parser.OpConcat {
+				// `$s = $s . e` on a plain local is `$s .= e`, which
+				// appends in place instead of copying the string.
+				if l, ok := b.X.(*parser.Variable); ok && l.Name == v.Name && noAssignments(b.Y) {
+					if ref := fs.resolveVar(v.Name); ref.kind == vm.RootLocal {
+						fs.expr(b.Y)
+						fs.pos = x.At
+						fs.checkWritable(v.Name, v.At)
+						fs.reads = append(fs.reads, pendingRead{v.Name, v.At})
+						fs.assigned[v.Name] = true
+						fs.emit(vm.OpUpdateLocal, ref.slot, int(vm.OpConcat)|vm.UpdDiscard)
+						return
+					}
+				}
+			}
 			fs.expr(x.Value)
 			fs.pos = x.At
 			fs.storeVar(v.Name, v.At, isFresh(x.Value))
@@ -426,4 +441,40 @@ func (fs *funcState) barrier(s *parser.BarrierStmt) {
 	})
 	fs.blocks = fs.blocks[:len(fs.blocks)-1]
 	fs.emit(vm.OpEndBarrier, 0, 0)
+}
+
+// noAssignments reports whether e is built only from literals, variable
+// reads, operators, indexing, properties and named calls, so evaluating it
+// cannot change a local variable of the current function.
+func noAssignments(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.NumberLit, *parser.StringLit, *parser.BoolLit, *parser.NoneLit, *parser.Variable:
+		return true
+	case *parser.InterpString:
+		for _, p := range e.Parts {
+			if x, ok := p.(*parser.ExprPart); ok && !noAssignments(x.X) {
+				return false
+			}
+		}
+		return true
+	case *parser.BinaryExpr:
+		return noAssignments(e.X) && noAssignments(e.Y)
+	case *parser.UnaryExpr:
+		return noAssignments(e.X)
+	case *parser.IndexExpr:
+		return e.Index != nil && noAssignments(e.X) && noAssignments(e.Index)
+	case *parser.PropertyExpr:
+		return noAssignments(e.X)
+	case *parser.CallExpr:
+		if _, ok := e.Func.(*parser.Ident); !ok {
+			return false
+		}
+		for _, a := range e.Args {
+			if !noAssignments(a.X) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

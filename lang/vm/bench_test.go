@@ -75,12 +75,14 @@ func BenchmarkInvoke(b *testing.B) {
 	prog := mustCompile(b, "echo $a + 1;", &compile.Options{Predefined: []compile.Predefined{{Name: "a"}}})
 	var out bytes.Buffer
 	out.Grow(64)
-	opts := &vm.RunOptions{Out: &out, Globals: map[string]vm.Value{}}
+	slot, _ := prog.GlobalSlot("a")
+	bind := []vm.Binding{{Slot: slot}}
+	opts := &vm.RunOptions{Out: &out, Bind: bind}
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		out.Reset()
-		opts.Globals["a"] = vm.Int(i)
+		bind[0].Value = vm.Int(i)
 		if err := prog.Run(context.Background(), opts); err != nil {
 			b.Fatal(err)
 		}

@@ -59,9 +59,8 @@ type Module struct {
 	index   int      // position in Program.modules
 	// consts are the initial values of globals, such as data imports
 	// (none for ordinary variables, which start unset).
-	consts   []Value
-	hasConst []bool
-	slots    map[string]int
+	initial []Value // globals at the start of a run: data imports, else unassigned
+	slots   map[string]int
 }
 
 func (m *Module) slot(name string) (int, bool) {
@@ -86,13 +85,13 @@ func NewProgram(mods []ModuleSpec, statics []Value, limits Limits) *Program {
 	p := &Program{limits: limits.withDefaults(), statics: statics}
 	for i, ms := range mods {
 		m := &Module{Name: ms.Name, Init: ms.Init, Globals: ms.Globals, index: i,
-			consts: make([]Value, len(ms.Globals)), hasConst: make([]bool, len(ms.Globals)),
-			slots: map[string]int{}}
+			initial: make([]Value, len(ms.Globals)), slots: map[string]int{}}
 		for j, g := range ms.Globals {
 			m.slots[g] = j
+			m.initial[j] = undef
 		}
 		for j, v := range ms.Consts {
-			m.consts[j], m.hasConst[j] = v, true
+			m.initial[j] = v
 		}
 		p.modules = append(p.modules, m)
 	}
@@ -108,6 +107,9 @@ type RunOptions struct {
 	// Globals sets predefined variables of the main script by name
 	// (without `$`); the names must have been declared when compiling.
 	Globals map[string]Value
+	// Bind sets predefined variables by slot (see Program.GlobalSlot);
+	// unlike Globals it costs no map lookups.
+	Bind []Binding
 	// Host is an opaque value for host functions (Call.Host), such as the
 	// queue interface of a hook.
 	Host any
@@ -120,6 +122,16 @@ type RunOptions struct {
 	// the lookup is valid only during the call.
 	Inspect func(global func(name string) (Value, bool))
 }
+
+// Binding is a value for the main script's global variable at Slot.
+type Binding struct {
+	Slot  int
+	Value Value
+}
+
+// GlobalSlot returns the slot of a global variable of the main script,
+// for RunOptions.Bind.
+func (p *Program) GlobalSlot(name string) (int, bool) { return p.main.slot(name) }
 
 // Limits returns the limits the program was compiled with.
 func (p *Program) Limits() Limits { return p.limits }

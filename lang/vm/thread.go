@@ -81,9 +81,7 @@ func (th *thread) reset() {
 	th.handlers = th.handlers[:0]
 	th.barriers = th.barriers[:0]
 	th.ctx, th.opts, th.out, th.runValues = nil, nil, nil, nil
-	for i := range th.calls {
-		th.calls[i] = Call{}
-	}
+	clear(th.calls)
 }
 
 func (th *thread) owner() any { return th }
@@ -113,14 +111,7 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	th.budget = th.chunk
 
 	for i, m := range th.prog.modules {
-		g := th.globals[i]
-		for j := range g {
-			if m.hasConst[j] {
-				g[j] = m.consts[j]
-			} else {
-				g[j] = undef
-			}
-		}
+		copy(th.globals[i], m.initial)
 	}
 	if n := len(th.prog.statics); n > 0 {
 		if cap(th.statics) < n {
@@ -130,20 +121,30 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 		copy(th.statics, th.prog.statics)
 	}
 	main := th.globals[len(th.globals)-1]
-	for name, v := range opts.Globals {
-		slot, ok := th.prog.main.slot(name)
-		if !ok {
-			return fmt.Errorf("run: global $%s is not declared by the program", name)
+	for _, b := range opts.Bind {
+		if b.Slot < 0 || b.Slot >= len(main) {
+			return fmt.Errorf("run: global slot %d out of range", b.Slot)
 		}
-		main[slot] = v
+		main[b.Slot] = b.Value
+	}
+	if len(opts.Globals) > 0 {
+		if err := th.setGlobals(opts.Globals); err != nil {
+			return err
+		}
 	}
 
-	defer func() {
+	err = th.runModules()
+	if len(th.barriers) > 0 {
 		th.releaseBarriers(0)
-		if opts.Inspect != nil {
-			opts.Inspect(th.global)
-		}
-	}()
+	}
+	if opts.Inspect != nil {
+		opts.Inspect(th.global)
+	}
+	return err
+}
+
+// runModules runs every module's top-level code, dependencies first.
+func (th *thread) runModules() error {
 	for _, m := range th.prog.modules {
 		_, err := th.callProto(m.Init, nil, nil, nil)
 		if err == errHaltRun {
@@ -155,6 +156,18 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 			}
 			return err
 		}
+	}
+	return nil
+}
+
+func (th *thread) setGlobals(globals map[string]Value) error {
+	main := th.globals[len(th.globals)-1]
+	for name, v := range globals {
+		slot, ok := th.prog.main.slot(name)
+		if !ok {
+			return fmt.Errorf("run: global $%s is not declared by the program", name)
+		}
+		main[slot] = v
 	}
 	return nil
 }

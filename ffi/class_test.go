@@ -15,12 +15,15 @@ import (
 )
 
 // runScript compiles src against a library holding only the FFI class
-// and runs it. $testlib holds the path of the library built from
+// and strlen_of (the byte length of a string), and runs it. $testlib holds the path of the library built from
 // testdata/ffitest.c.
 func runScript(t testing.TB, cfg ffi.Config, src string) (string, error) {
 	t.Helper()
 	lib := vm.NewLibrary()
 	ffi.Install(lib, cfg)
+	lib.Define("strlen_of", func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		return vm.Int(len(args[0].Str())), nil
+	})
 	prog, err := compile.File("test.hsl", []byte(src), &compile.Options{
 		Library:    lib,
 		Predefined: []compile.Predefined{{Name: "testlib", ReadOnly: true}},
@@ -174,7 +177,11 @@ $p = FFI::allocate(4);
 echo FFI::memcpy($p, "ab") === $p;
 echo FFI::allocate(4) === $p;
 echo FFI::number(FFI::nullptr());
-`, "FFI\nFFIType\nFFIValue\ntrue\nfalse\ntrue\nfalse\n0\n")
+$strlen = $libc->func("strlen", [FFI::type("pointer")], FFI::type("uint64"));
+echo $strlen;
+$copy = $p;
+echo $copy === $p;
+`, "FFI\nFFIType\nFFIValue\ntrue\nfalse\ntrue\nfalse\n0\nfunction\ntrue\n")
 }
 
 func TestScriptCallbacks(t *testing.T) {
@@ -298,6 +305,36 @@ func TestScriptErrors(t *testing.T) {
 		if scriptErr.Message != tt.want {
 			t.Errorf("%s\nruntime error = %q\nwant            %q", tt.src, scriptErr.Message, tt.want)
 		}
+	}
+}
+
+func TestScriptMemoryOperations(t *testing.T) {
+	wantOutput(t, `
+$p = FFI::allocate(8);
+FFI::memcpy($p, "ab\x00cd");
+echo FFI::string($p);
+echo strlen_of(FFI::string($p, 5));
+echo FFI::string(FFI::offset(FFI::offset($p, 4), -1), 1);
+$big = FFI::cnumber(FFI::type("uint64"), [305419896, 2596069104]);
+$halves = FFI::number64($big);
+echo $halves[0] . " " . $halves[1];
+$ptr = FFI::cnumber(FFI::type("pointer"), 4096);
+$halves = FFI::number64($ptr);
+echo $halves[0] . " " . $halves[1];
+echo FFI::number(FFI::cnumber(FFI::type("sint8"), 255));
+echo FFI::number(FFI::cnumber(FFI::type("float"), 0.5));
+echo FFI::deref(FFI::allocate(8)) === none;
+$cell = FFI::cnumber(FFI::type("sint16"), -2);
+echo FFI::number(FFI::deref(FFI::byref($cell), FFI::type("uint16")));
+`, "ab\n5\nc\n305419896 2596069104\n0 4096\n-1\n0.5\ntrue\n65534\n")
+}
+
+func TestScriptAllocationLimit(t *testing.T) {
+	small := ffi.Config{Enabled: true, MaxAllocation: 100}
+	wantRuntimeError(t, small, `FFI::allocate(101);`, "FFI::allocate(): size must be from 1 to 100 bytes, got 101")
+	out, err := runScript(t, small, `echo FFI::number(FFI::deref(FFI::allocate(100), FFI::type("uint8")));`)
+	if err != nil || out != "0\n" {
+		t.Errorf("allocating the maximum: output %q, error %v; want 0", out, err)
 	}
 }
 

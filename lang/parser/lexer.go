@@ -233,6 +233,8 @@ type scanner struct {
 
 	firstLine      int // line of the first byte of src
 	firstLineStart int // lineStart value for the first line of src
+
+	nesting int // depth of strings inside `${...}` being scanned
 }
 
 // newScanner scans src whose first byte sits at line:col.
@@ -569,6 +571,10 @@ func (s *scanner) scanString(start int) (int, error) {
 func (s *scanner) scanEmbedded(off int) (int, error) {
 	src := s.src
 	open := off - 2
+	if s.nesting++; s.nesting > maxDepth {
+		return 0, s.errorAt(s.posOf(open), "interpolations nested deeper than %d levels", maxDepth)
+	}
+	defer func() { s.nesting-- }()
 	depth := 1
 	for off < len(src) {
 		c := src[off]

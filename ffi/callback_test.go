@@ -2,6 +2,7 @@ package ffi_test
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -261,5 +262,58 @@ func TestCallbackSlotsReused(t *testing.T) {
 	}
 	if got := sessionCall(t, s, apply, val(cb), num(1), num(2)).Number(); got != 3 {
 		t.Errorf("apply with a reused slot = %v, want 3", got)
+	}
+}
+
+func TestConcurrentSessions(t *testing.T) {
+	lib := openTestLibrary(t)
+	repeat := declare(t, lib, "repeat", ffi.Sint64, ffi.Pointer, ffi.Sint32)
+	upperCopy := declare(t, lib, "upper_copy", ffi.Pointer, ffi.Pointer)
+
+	const workers, rounds = 4, 50
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			s := ffi.NewSession()
+			calls := 0
+			cb, err := ffi.NewCallback(s, []ffi.Type{ffi.Sint32, ffi.Sint32}, ffi.Sint32, func(args []*ffi.Value) (ffi.Arg, error) {
+				calls++
+				return num(float64(w)), nil
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for range rounds {
+				v, err := repeat.Call(s, []ffi.Arg{val(cb), num(10)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := v.Number(); got != float64(10*w) {
+					errs <- fmt.Errorf("worker %d: repeat = %v, want %d", w, got, 10*w)
+					return
+				}
+				p, err := upperCopy.Call(s, []ffi.Arg{str("abc")})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if err := ffi.Attach(p, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+			if calls != 10*rounds {
+				errs <- fmt.Errorf("worker %d: callback ran %d times, want %d", w, calls, 10*rounds)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

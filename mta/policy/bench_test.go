@@ -184,6 +184,38 @@ func BenchmarkPickupRefused(b *testing.B) {
 	reportCPU(b, cpu, n)
 }
 
+// BenchmarkPickupSuspends is BenchmarkPickup at 100k sub-queues with
+// 1,000 dynamic suspends on exact MX hosts and one wildcard suspend in
+// force, none of which matches the entries picked up.
+func BenchmarkPickupSuspends(b *testing.B) {
+	e, entries := benchEngine(b)
+	for i := range 1000 {
+		_, _, err := e.AddSuspend(SuspendRequest{
+			Fields: map[string][]string{"remotemx": {fmt.Sprintf("mx%d.suspended.example", i)}},
+			TTL:    time.Hour,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, _, err := e.AddSuspend(SuspendRequest{Fields: map[string][]string{"remotemx": {"*.suspended.example"}}, TTL: time.Hour}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPUTime()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		l, _, ok := e.Pickup(&entries[i%len(entries)])
+		if !ok {
+			b.Fatal("refused")
+		}
+		l.Release()
+		n++
+	}
+	reportCPU(b, cpu, n)
+}
+
 // BenchmarkConditionLookup measures finding the limits of a key after the
 // cache was invalidated, as happens once per key after a dynamic policy
 // changes: 2,000 conditions, indexed.
@@ -201,7 +233,7 @@ func BenchmarkConditionLookup(b *testing.B) {
 	cpu := processCPUTime()
 	n := 0
 	for i := 0; b.Loop(); i++ {
-		ps.table.lookup(&keys[i%len(keys)], &rolled[i%len(keys)], 0)
+		ps.lookup(&keys[i%len(keys)], &rolled[i%len(keys)], 0)
 		n++
 	}
 	reportCPU(b, cpu, n)

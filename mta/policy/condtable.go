@@ -1,9 +1,9 @@
 package policy
 
-// condTable is the ordered condition list of one policy, dynamic
-// conditions first (newest first) and static ones after, with an index so
-// a lookup tests only conditions that can match. A table is immutable; a
-// change of the dynamic conditions builds a new one.
+// condTable is an ordered condition list with an index, so that a lookup
+// tests only conditions that can match. Each policy has one table of its
+// static conditions, built at load, and one of its dynamic conditions,
+// newest first, rebuilt on every change. Tables are immutable.
 type condTable struct {
 	conds []*Condition
 	// byExact maps, for each field, a key value to the positions of the
@@ -15,9 +15,8 @@ type condTable struct {
 	scan []int32
 }
 
-func newCondTable(p *Policy, dynamic []*Condition) *condTable {
-	t := &condTable{}
-	t.conds = append(append(t.conds, dynamic...), p.Conditions...)
+func newCondTable(conds []*Condition) *condTable {
+	t := &condTable{conds: conds}
 	for i, c := range t.conds {
 		pos := int32(i)
 		indexed := false

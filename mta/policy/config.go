@@ -39,6 +39,7 @@ type Policy struct {
 	Default *Limits
 
 	index   int
+	static  *condTable // Conditions, indexed
 	rollups [numFields]*rollupSet
 	// fieldMask has bit f set for every field in Fields.
 	fieldMask uint16
@@ -105,6 +106,15 @@ func (c *Condition) Policy() *Policy { return c.policy }
 // Dynamic reports whether the condition was added at runtime.
 func (c *Condition) Dynamic() bool { return c.ID != "" }
 
+// Remaining returns the time to live left at now of a dynamic condition,
+// and 0 for a static one or once it has expired.
+func (c *Condition) Remaining(now time.Time) time.Duration {
+	if c.Expires.IsZero() {
+		return 0
+	}
+	return max(c.Expires.Sub(now), 0)
+}
+
 // String formats the condition as "remotemx=#gsuite,localip=10.0.0.1", or
 // "*" when it has no fields.
 func (c *Condition) String() string {
@@ -160,6 +170,15 @@ type Suspend struct {
 
 // Dynamic reports whether the suspend was added at runtime.
 func (s *Suspend) Dynamic() bool { return !s.Expires.IsZero() }
+
+// Remaining returns the time to live left at now of a dynamic suspend,
+// and 0 for a configured one or once it has expired.
+func (s *Suspend) Remaining(now time.Time) time.Duration {
+	if s.Expires.IsZero() {
+		return 0
+	}
+	return max(s.Expires.Sub(now), 0)
+}
 
 // String formats the suspend's matchers like Condition.String.
 func (s *Suspend) String() string { return formatMatches(s.Match) }

@@ -41,7 +41,7 @@
 //
 // Rate limits are exact sliding windows: at most N pickups in any window
 // (now-I, now], the same rule as the rate() builtin of HSL. Each key keeps
-// the times of its last N pickups.
+// the times of its pickups inside the window, at most N of them.
 //
 // # Time
 //

@@ -44,6 +44,9 @@ func TestScenarioCBackoff(t *testing.T) {
 	if len(list) != 1 || list[0].ID != c.ID {
 		t.Fatalf("dynamic policies = %d, want the one added", len(list))
 	}
+	if got := list[0].Remaining(clock.Now()); got != 300*time.Second {
+		t.Errorf("remaining TTL = %v, want 300s", got)
+	}
 
 	// C5: 10 pickups per 60 s for mx1 from 10.0.0.1; mx2 keeps 10 per s.
 	picked := 0

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Reason says why an entry may not be picked up now.
+// Reason is the kind of limit or suspend that holds an entry back.
 type Reason uint8
 
 // Reasons, in the order a refusal reports them.
@@ -68,8 +68,24 @@ type Engine struct {
 	subQueueSeq atomic.Uint64
 	leases      sync.Pool
 
-	refused [numReasons]atomic.Uint64
+	counts [countStripes]stripedCounts
+}
+
+// countStripes spreads the engine-wide counters over cache lines, so that
+// pickups on different cores rarely touch the same counter. A power of
+// two.
+const countStripes = 16
+
+type stripedCounts struct {
 	picked  atomic.Uint64
+	refused [numReasons]atomic.Uint64
+	_       [64 - 8*(1+numReasons)%64]byte
+}
+
+// countFor returns the counter stripe for a decision whose first sub-queue
+// has creation number seq.
+func (e *Engine) countFor(seq uint64) *stripedCounts {
+	return &e.counts[seq&(countStripes-1)]
 }
 
 // state is an immutable snapshot of everything a decision reads besides
@@ -77,13 +93,25 @@ type Engine struct {
 type state struct {
 	cfg      *Config
 	policies []*policyState
-	suspends []*Suspend // configured, then dynamic
+	suspends *suspendTable // configured, then dynamic
 	ctx      *matchContext
 }
 
 type policyState struct {
-	p     *Policy
-	table *condTable
+	p *Policy
+	// dynamic holds the policy's dynamic conditions. A new table, and so a
+	// new pointer, replaces it on every change, which is how sub-queues
+	// know their cached limits are stale.
+	dynamic *condTable
+}
+
+// lookup returns the first condition in force at now that matches the key
+// values: dynamic conditions newest first, then static ones in order.
+func (ps *policyState) lookup(vals *[numFields]string, rolled *[numFields]bool, now int64) *Condition {
+	if c := ps.dynamic.lookup(vals, rolled, now); c != nil {
+		return c
+	}
+	return ps.p.static.lookup(vals, rolled, now)
 }
 
 // Option configures an Engine.
@@ -108,14 +136,14 @@ func New(cfg *Config, opts ...Option) *Engine {
 		opt(e)
 	}
 	for i := range e.shards {
-		e.shards[i].m = make(map[string]*SubQueue)
+		e.shards[i].m = make(map[uint64]*SubQueue)
 	}
 	e.leases.New = func() any { return &lease{eng: e} }
 	e.dyn.init()
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	e.state.Store(e.buildState(cfg, nil))
+	e.state.Store(e.buildState(cfg))
 	return e
 }
 
@@ -132,9 +160,8 @@ func (e *Engine) Config() *Config { return e.state.Load().cfg }
 func (e *Engine) Reload(cfg *Config) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := e.state.Load()
 	e.dyn.reattach(e, cfg)
-	e.state.Store(e.buildState(cfg, old))
+	e.state.Store(e.buildState(cfg))
 	e.log.Info("queue policy configuration loaded", "file", cfg.File, "policies", len(cfg.Policies), "suspends", len(cfg.Suspends))
 }
 
@@ -151,14 +178,13 @@ func (e *Engine) ReloadFiles(paths ...string) error {
 }
 
 // buildState compiles a snapshot for cfg with the current dynamic entries.
-// old, when set, lends its condition tables to policies whose dynamic
-// conditions did not change. Callers hold e.mu, except New.
-func (e *Engine) buildState(cfg *Config, old *state) *state {
+// Callers hold e.mu, except New.
+func (e *Engine) buildState(cfg *Config) *state {
 	st := &state{cfg: cfg, ctx: &matchContext{policies: cfg.Policies}}
 	for _, p := range cfg.Policies {
-		st.policies = append(st.policies, &policyState{p: p, table: newCondTable(p, e.dyn.conditionsOf(p))})
+		st.policies = append(st.policies, &policyState{p: p, dynamic: newCondTable(e.dyn.conditionsOf(p))})
 	}
-	st.suspends = append(append(st.suspends, cfg.Suspends...), e.dyn.suspendList()...)
+	st.suspends = newSuspendTable(append(append([]*Suspend(nil), cfg.Suspends...), e.dyn.suspendList()...))
 	return st
 }
 
@@ -170,7 +196,7 @@ func (e *Engine) rebuildPolicy(p *Policy) {
 	st.policies = make([]*policyState, len(old.policies))
 	for i, ps := range old.policies {
 		if ps.p == p {
-			ps = &policyState{p: p, table: newCondTable(p, e.dyn.conditionsOf(p))}
+			ps = &policyState{p: p, dynamic: newCondTable(e.dyn.conditionsOf(p))}
 		}
 		st.policies[i] = ps
 	}
@@ -182,21 +208,8 @@ func (e *Engine) rebuildPolicy(p *Policy) {
 func (e *Engine) rebuildSuspends() {
 	old := e.state.Load()
 	st := &state{cfg: old.cfg, ctx: old.ctx, policies: old.policies}
-	st.suspends = append(append([]*Suspend(nil), old.cfg.Suspends...), e.dyn.suspendList()...)
+	st.suspends = newSuspendTable(append(append([]*Suspend(nil), old.cfg.Suspends...), e.dyn.suspendList()...))
 	e.state.Store(st)
-}
-
-// suspendFor returns the first suspend in force that matches e.
-func (st *state) suspendFor(e *Entry, now int64) *Suspend {
-	for _, s := range st.suspends {
-		if s.expires != 0 && s.expires <= now {
-			continue
-		}
-		if s.matches(e, st.ctx) {
-			return s
-		}
-	}
-	return nil
 }
 
 func (st *state) grouping(e *Entry) string {

@@ -4,7 +4,8 @@ import (
 	"time"
 )
 
-// Explanation says whether an entry may be picked up now and why.
+// Explanation is the pickup decision for one entry at one time, with the
+// state of every policy and suspend behind it.
 type Explanation struct {
 	Time time.Time
 	// Allowed is true when a Pickup at Time would be granted.
@@ -49,11 +50,7 @@ func (e *Engine) Explain(en *Entry) Explanation {
 	now := nowTime.UnixNano()
 	x := Explanation{Time: nowTime, Allowed: true}
 
-	for _, s := range st.suspends {
-		if (s.expires == 0 || s.expires > now) && s.matches(en, st.ctx) {
-			x.Suspends = append(x.Suspends, s)
-		}
-	}
+	x.Suspends = st.suspends.all(en, now, st.ctx)
 	if len(x.Suspends) > 0 {
 		x.Allowed, x.Reason = false, ReasonSuspend
 		if s := x.Suspends[0]; s.expires != 0 {
@@ -72,7 +69,7 @@ func (e *Engine) Explain(en *Entry) Explanation {
 			pe.Values = append(pe.Values, vals[f])
 		}
 		pe.Key = displayKey(ps.p, pe.Values)
-		pe.Condition = ps.table.lookup(&vals, &rolled, now)
+		pe.Condition = ps.lookup(&vals, &rolled, now)
 		switch {
 		case pe.Condition != nil:
 			pe.Limits = pe.Condition.Limits
@@ -137,9 +134,7 @@ func (e *Engine) SubQueues() []SubQueueStats {
 		sh := &e.shards[i]
 		sh.mu.RLock()
 		qs := make([]*SubQueue, 0, len(sh.m))
-		for _, q := range sh.m {
-			qs = append(qs, q)
-		}
+		sh.each(func(q *SubQueue) { qs = append(qs, q) })
 		sh.mu.RUnlock()
 		for _, q := range qs {
 			out = append(out, q.stats(nowTime))
@@ -183,12 +178,16 @@ func (q *SubQueue) stats(nowTime time.Time) SubQueueStats {
 // since the engine started.
 func (e *Engine) Counts() (picked uint64, refused map[Reason]uint64) {
 	refused = map[Reason]uint64{}
-	for r := ReasonSuspend; r < numReasons; r++ {
-		if n := e.refused[r].Load(); n > 0 {
-			refused[r] = n
+	for i := range e.counts {
+		c := &e.counts[i]
+		picked += c.picked.Load()
+		for r := ReasonSuspend; r < numReasons; r++ {
+			if n := c.refused[r].Load(); n > 0 {
+				refused[r] += n
+			}
 		}
 	}
-	return e.picked.Load(), refused
+	return picked, refused
 }
 
 // Sweep drops idle sub-queues (no attempt in flight, nothing inside their
@@ -207,15 +206,15 @@ func (e *Engine) Sweep() int {
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.Lock()
-		for k, q := range sh.m {
+		sh.each(func(q *SubQueue) {
 			q.mu.Lock()
 			if q.idle(n) {
 				q.dead = true
-				delete(sh.m, k)
+				sh.remove(q)
 				dropped++
 			}
 			q.mu.Unlock()
-		}
+		})
 		sh.mu.Unlock()
 	}
 	return dropped
@@ -227,7 +226,7 @@ func (e *Engine) Len() int {
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.RLock()
-		n += len(sh.m)
+		sh.each(func(*SubQueue) { n++ })
 		sh.mu.RUnlock()
 	}
 	return n

@@ -55,6 +55,7 @@ func (l *loader) policy(n *yaml.Node, i int) {
 	if def != nil {
 		p.Default = l.limits(def, join(path, "default"))
 	}
+	p.static = newCondTable(p.Conditions)
 
 	l.cfg.Policies = append(l.cfg.Policies, p)
 	l.idNodes = append(l.idNodes, idNode)

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -383,4 +384,99 @@ func FuzzLoad(f *testing.F) {
 		}
 		e.Explain(en)
 	})
+}
+
+func TestCounters(t *testing.T) {
+	e, clock := newTestEngine(t, "scenario-a.yaml", "../../../scripts/smtpd-suspend.yaml")
+	google := entry("10.0.0.1", "aspmx.l.google.com")
+	var held []Lease
+	for range 12 {
+		if l, _, ok := e.Pickup(google); ok {
+			held = append(held, l)
+		}
+	}
+	e.Pickup(entry("10.0.0.1", "mx.blocked.example"))
+
+	picked, refused := e.Counts()
+	if picked != 10 || refused[ReasonConcurrency] != 2 || refused[ReasonSuspend] != 1 {
+		t.Errorf("counts: picked %d refused %v, want 10 and 2 for concurrency, 1 for suspend", picked, refused)
+	}
+
+	clock.Advance(300 * time.Millisecond)
+	stats := e.SubQueues()
+	if len(stats) != 1 {
+		t.Fatalf("%d sub-queues, want 1", len(stats))
+	}
+	s := stats[0]
+	if s.Key != "A: localip=10.0.0.1,remotemx=#gsuite" || s.InFlight != 10 || s.RateEvents != 10 || s.Picked != 10 || s.Refused[ReasonConcurrency] != 2 {
+		t.Errorf("stats = %+v", s)
+	}
+	if len(s.Values) != 2 || s.Values[1] != "#gsuite" {
+		t.Errorf("values = %q", s.Values)
+	}
+	for _, l := range held {
+		l.Release()
+	}
+	clock.Advance(time.Second)
+	if s := e.SubQueues()[0]; s.InFlight != 0 || s.RateEvents != 0 {
+		t.Errorf("after release and a second: in flight %d, rate events %d", s.InFlight, s.RateEvents)
+	}
+}
+
+func TestSuspendIndex(t *testing.T) {
+	e, _ := newTestEngine(t, "scenario-a.yaml")
+	for i := range 200 {
+		_, _, err := e.AddSuspend(SuspendRequest{
+			Fields: map[string][]string{"remotemx": {fmt.Sprintf("mx%d.example.com", i)}, "localip": {"10.0.0.1"}},
+			Tag:    fmt.Sprint(i),
+			TTL:    time.Hour,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wild, _, _ := e.AddSuspend(SuspendRequest{Fields: map[string][]string{"remotemx": {"*.example.org"}}, TTL: time.Hour})
+
+	if _, r, ok := e.Pickup(entry("10.0.0.1", "MX150.example.com")); ok || r.Suspend == nil || r.Suspend.Tag != "150" {
+		t.Errorf("mx150 from 10.0.0.1: ok=%v suspend=%v, want tag 150", ok, r.Suspend)
+	}
+	if _, _, ok := e.Pickup(entry("10.0.0.2", "mx150.example.com")); !ok {
+		t.Error("mx150 from 10.0.0.2 refused; the suspend names 10.0.0.1 only")
+	}
+	if _, r, ok := e.Pickup(entry("10.0.0.2", "a.example.org")); ok || r.Suspend != wild {
+		t.Errorf("a.example.org: ok=%v suspend=%v, want the wildcard suspend", ok, r.Suspend)
+	}
+	if x := e.Explain(entry("10.0.0.1", "mx7.example.com")); x.Allowed || len(x.Suspends) != 1 || x.Reason != ReasonSuspend {
+		t.Errorf("explain: allowed=%v suspends=%d reason=%q", x.Allowed, len(x.Suspends), x.Reason)
+	}
+}
+
+func TestShardHashCollision(t *testing.T) {
+	p := &Policy{ID: "p"}
+	sh := &shard{m: map[uint64]*SubQueue{}}
+	keys := []string{"a", "b", strings.Repeat("long key ", 10)}
+	var qs []*SubQueue
+	for i, k := range keys {
+		q := newSubQueue([]byte(k), 7, uint64(i), p)
+		q.next = sh.m[7]
+		sh.m[7] = q
+		qs = append(qs, q)
+	}
+	for i, k := range keys {
+		if got := sh.get(7, []byte(k)); got != qs[i] {
+			t.Errorf("get(%q) = %v, want sub-queue %d", k, got, i)
+		}
+	}
+	if sh.get(7, []byte("c")) != nil {
+		t.Error("get of an absent key with a colliding hash found one")
+	}
+	sh.remove(qs[1])
+	if sh.get(7, []byte("b")) != nil || sh.get(7, []byte("a")) != qs[0] || sh.get(7, []byte(keys[2])) != qs[2] {
+		t.Error("remove from the middle of a chain broke the chain")
+	}
+	sh.remove(qs[2])
+	sh.remove(qs[0])
+	if len(sh.m) != 0 {
+		t.Errorf("%d map entries after removing every sub-queue", len(sh.m))
+	}
 }

@@ -9,8 +9,9 @@ import (
 // still work but allocate.
 const maxKeyBytes = 512
 
-// Lease is one granted pickup. Release it exactly when the attempt ends;
-// Release is idempotent. The zero Lease holds nothing.
+// Lease is one granted pickup. Release it when the attempt ends. Only the
+// first Release has an effect, so a repeated call is harmless. The zero
+// Lease holds nothing.
 type Lease struct {
 	l   *lease
 	gen uint64
@@ -22,8 +23,8 @@ type lease struct {
 	eng   *Engine
 	gen   atomic.Uint64
 	items []leaseItem
-	order []int // lock order scratch
-	// scratch for key building, one per policy
+	order []int // scratch for lockOrder
+	// Key values by field, one array per policy, filled by buildKey.
 	vals   [][numFields]string
 	rolled [][numFields]bool
 	// applied is the view returned by Policies.
@@ -69,9 +70,9 @@ func (e *Engine) pickup(en *Entry, newConn bool) (Lease, Refusal, bool) {
 		nowTime := e.clock.Now()
 		now := nowTime.UnixNano()
 
-		if len(st.suspends) > 0 {
-			if s := st.suspendFor(en, now); s != nil {
-				e.refused[ReasonSuspend].Add(1)
+		if len(st.suspends.list) > 0 {
+			if s := st.suspends.find(en, now, st.ctx); s != nil {
+				e.countFor(uint64(now)).refused[ReasonSuspend].Add(1)
 				r := Refusal{Reason: ReasonSuspend, Suspend: s}
 				if s.expires != 0 {
 					r.Until = s.Expires
@@ -136,8 +137,8 @@ func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now i
 		for _, i := range order {
 			l.items[i].q.mu.Unlock()
 		}
+		e.countFor(l.items[order[0]].q.seq).refused[refusal.Reason].Add(1)
 		e.leases.Put(l)
-		e.refused[refusal.Reason].Add(1)
 		if until > 0 {
 			refusal.Until = nowTime.Add(time.Duration(until - now))
 		}
@@ -160,7 +161,11 @@ func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now i
 	for _, i := range order {
 		l.items[i].q.mu.Unlock()
 	}
-	e.picked.Add(1)
+	if n > 0 {
+		e.countFor(l.items[order[0]].q.seq).picked.Add(1)
+	} else {
+		e.countFor(uint64(now)).picked.Add(1)
+	}
 	return Lease{l: l, gen: l.gen.Load()}, Refusal{}, true, false
 }
 

@@ -6,15 +6,20 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // shardCount splits the sub-queue map over independent locks. A power of
 // two, so the shard index is a mask of the key hash.
 const shardCount = 256
 
+// shard maps key hashes to sub-queues. Keys whose hashes collide are
+// chained through SubQueue.next. Keying the map by the hash that also
+// picks the shard saves hashing the key twice, and comparing against the
+// key stored inside the SubQueue saves a cache miss on a separate string.
 type shard struct {
 	mu sync.RWMutex
-	m  map[string]*SubQueue
+	m  map[uint64]*SubQueue
 
 	// Pad to a cache line of its own so neighbouring locks do not contend
 	// through false sharing.
@@ -28,8 +33,12 @@ type shard struct {
 type SubQueue struct {
 	mu sync.Mutex
 
-	key    string  // interned key bytes, see keyPrefix
-	policy *Policy // the policy the key was created for, for display
+	// key is the interned key bytes (see keyPrefix); short keys point
+	// into keyBuf so that they share the SubQueue's allocation.
+	key    string
+	hash   uint64
+	next   *SubQueue // next sub-queue with the same hash, guarded by the shard lock
+	policy *Policy   // the policy the key was created for, for display
 	seq    uint64  // creation order; pickups lock sub-queues by seq
 	dead   bool    // removed by Sweep; pickups that find it retry
 
@@ -40,11 +49,29 @@ type SubQueue struct {
 	lastConnect int64 // Unix ns of the last connection start, 0 for none
 	lastPickup  int64
 
-	// Cached limits: valid while table is the policy's current condition
-	// table and cond, when dynamic, has not expired.
+	// Cached limits: valid while table is the policy's current dynamic
+	// condition table and cond, when dynamic, has not expired.
 	table  *condTable
 	cond   *Condition
 	limits *Limits
+
+	keyBuf [inlineKeyBytes]byte
+}
+
+// inlineKeyBytes is the longest key stored inside the SubQueue itself.
+// Keys of an IPv4 source and a typical MX host name fit.
+const inlineKeyBytes = 64
+
+func newSubQueue(buf []byte, hash, seq uint64, p *Policy) *SubQueue {
+	q := &SubQueue{hash: hash, seq: seq, policy: p}
+	if len(buf) <= inlineKeyBytes {
+		n := copy(q.keyBuf[:], buf)
+		// keyBuf is never written again, so the string stays immutable.
+		q.key = unsafe.String(&q.keyBuf[0], n)
+	} else {
+		q.key = string(buf)
+	}
+	return q
 }
 
 // PolicyID returns the id of the sub-queue's policy.
@@ -95,11 +122,11 @@ func displayKey(p *Policy, vals []string) string {
 // limitsFor returns the limits of the key, from the cache when it is still
 // valid, otherwise by looking the conditions up.
 func (q *SubQueue) limitsFor(ps *policyState, vals *[numFields]string, rolled *[numFields]bool, now int64) (*Condition, *Limits) {
-	if q.table == ps.table && (q.cond == nil || q.cond.expires == 0 || q.cond.expires > now) {
+	if q.table == ps.dynamic && (q.cond == nil || q.cond.expires == 0 || q.cond.expires > now) {
 		return q.cond, q.limits
 	}
-	c := ps.table.lookup(vals, rolled, now)
-	q.table, q.cond = ps.table, c
+	c := ps.lookup(vals, rolled, now)
+	q.table, q.cond = ps.dynamic, c
 	switch {
 	case c != nil:
 		q.limits = c.Limits
@@ -109,7 +136,7 @@ func (q *SubQueue) limitsFor(ps *policyState, vals *[numFields]string, rolled *[
 	return q.cond, q.limits
 }
 
-// idleSince reports whether the sub-queue holds nothing a later decision
+// idle reports whether the sub-queue holds nothing a later decision
 // needs: no attempt in flight and no event inside its rate window or
 // connect interval.
 func (q *SubQueue) idle(now int64) bool {
@@ -198,9 +225,10 @@ func (r *eventRing) inWindow(interval time.Duration, now int64) int {
 // lookup finds or creates the sub-queue with the key bytes in buf. It
 // allocates only when the key is new.
 func (e *Engine) lookup(p *Policy, buf []byte) *SubQueue {
-	sh := &e.shards[maphash.Bytes(e.seed, buf)&(shardCount-1)]
+	h := maphash.Bytes(e.seed, buf)
+	sh := &e.shards[h&(shardCount-1)]
 	sh.mu.RLock()
-	q := sh.m[string(buf)]
+	q := sh.get(h, buf)
 	sh.mu.RUnlock()
 	if q != nil {
 		return q
@@ -208,20 +236,63 @@ func (e *Engine) lookup(p *Policy, buf []byte) *SubQueue {
 
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if q = sh.m[string(buf)]; q != nil {
+	if q = sh.get(h, buf); q != nil {
 		return q
 	}
-	q = &SubQueue{key: string(buf), policy: p, seq: e.subQueueSeq.Add(1)}
-	sh.m[q.key] = q
+	q = newSubQueue(buf, h, e.subQueueSeq.Add(1), p)
+	q.next = sh.m[h]
+	sh.m[h] = q
 	return q
 }
 
 // find returns the sub-queue with the key bytes in buf, or nil.
 func (e *Engine) find(buf []byte) *SubQueue {
-	sh := &e.shards[maphash.Bytes(e.seed, buf)&(shardCount-1)]
+	h := maphash.Bytes(e.seed, buf)
+	sh := &e.shards[h&(shardCount-1)]
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	return sh.m[string(buf)]
+	return sh.get(h, buf)
+}
+
+// get returns the sub-queue with hash h and key buf; the caller holds
+// sh.mu.
+func (sh *shard) get(h uint64, buf []byte) *SubQueue {
+	for q := sh.m[h]; q != nil; q = q.next {
+		if q.key == string(buf) {
+			return q
+		}
+	}
+	return nil
+}
+
+// remove unlinks q; the caller holds sh.mu for writing.
+func (sh *shard) remove(q *SubQueue) {
+	head := sh.m[q.hash]
+	if head == q {
+		if q.next == nil {
+			delete(sh.m, q.hash)
+		} else {
+			sh.m[q.hash] = q.next
+		}
+		return
+	}
+	for p := head; p != nil; p = p.next {
+		if p.next == q {
+			p.next = q.next
+			return
+		}
+	}
+}
+
+// each calls fn for every sub-queue of the shard; the caller holds sh.mu.
+func (sh *shard) each(fn func(q *SubQueue)) {
+	for _, head := range sh.m {
+		for q := head; q != nil; {
+			next := q.next // fn may unlink q
+			fn(q)
+			q = next
+		}
+	}
 }
 
 // buildKey appends the key of policy p for the entry to buf and stores the

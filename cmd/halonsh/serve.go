@@ -74,6 +74,10 @@ func runServe(args []string) int {
 		defer pprof.StopCPUProfile()
 	}
 
+	if err := ensureTokenFile(*configDir, logger); err != nil {
+		fmt.Fprintln(os.Stderr, "halonsh serve:", err)
+		return 1
+	}
 	srv, err := server.New(server.Options{
 		ConfigDir: *configDir,
 		SpoolDir:  *spoolDir,
@@ -85,6 +89,14 @@ func runServe(args []string) int {
 	}
 	srv.Start()
 	logger.Info("halonsh serve started", "config", srv.Config().File, "pid", os.Getpid())
+	apiServer, err := startAPI(srv, logger)
+	if err != nil {
+		logger.Error("cannot start the control API", "err", err)
+		ctx, cancel := context.WithTimeout(context.Background(), *drain)
+		defer cancel()
+		srv.Shutdown(ctx)
+		return 1
+	}
 
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -110,6 +122,9 @@ func runServe(args []string) int {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
+	if apiServer != nil {
+		apiServer.Shutdown(ctx)
+	}
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Error("shutdown", "err", err)
 		return 1

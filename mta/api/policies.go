@@ -256,6 +256,7 @@ func (s *Server) handleAddPolicy(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, &fieldError{guessField(err.Error(), "condition"), err.Error()})
 		return
 	}
+	s.opts.Queue.PolicyChanged()
 	s.log.Info("dynamic policy set through the API", append(operator(r), "id", c.ID, "policy", c.Policy().ID, "condition", c.String(), "created", created)...)
 	status := http.StatusOK
 	if created {
@@ -299,6 +300,7 @@ func (s *Server) handleAddSuspend(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, &fieldError{"fields", err.Error()})
 		return
 	}
+	s.opts.Queue.PolicyChanged()
 	s.log.Info("dynamic suspend set through the API", append(operator(r), "id", sus.ID, "fields", sus.String(), "created", created)...)
 	status := http.StatusOK
 	if created {
@@ -313,6 +315,7 @@ func (s *Server) handleDeleteDynamic(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "id", fmt.Sprintf("no dynamic policy or suspend with id %q (configured ones change through the policy file)", id))
 		return
 	}
+	s.opts.Queue.PolicyChanged()
 	s.log.Info("dynamic policy or suspend deleted through the API", append(operator(r), "id", id)...)
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
 }

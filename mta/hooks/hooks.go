@@ -195,6 +195,7 @@ func (r *Runner) exec(ctx context.Context, s *Script, host *run, globals map[str
 
 	var echo bytes.Buffer
 	var contextValue vm.Value
+	start := time.Now()
 	err := s.prog.Run(ctx, &vm.RunOptions{
 		Out:     &echo,
 		Globals: globals,
@@ -203,6 +204,8 @@ func (r *Runner) exec(ctx context.Context, s *Script, host *run, globals map[str
 			contextValue, _ = global("context")
 		},
 	})
+
+	observe(s.Kind, time.Since(start), err)
 
 	out := Outcome{Action: host.action, Explicit: host.decided, Err: err, Context: contextValue}
 	logger := r.logger()

@@ -184,6 +184,25 @@ func (fs *funcState) exprStmt(e parser.Expr) {
 			}
 		}
 	case *parser.AssignExpr:
+		if ix, ok := x.Target.(*parser.IndexExpr); ok {
+			if v, ok := ix.X.(*parser.Variable); ok && (v.Name != "this" || fs.class == nil) {
+				if ref := fs.resolveVar(v.Name); ref.kind == vm.RootLocal {
+					fs.expr(x.Value)
+					fs.checkWritable(v.Name, v.At)
+					fs.assigned[v.Name] = true
+					fs.definite[v.Name] = true
+					if ix.Index == nil {
+						fs.pos = x.At
+						fs.emit(vm.OpAppendLocal, ref.slot, 0)
+						return
+					}
+					fs.expr(ix.Index)
+					fs.pos = x.At
+					fs.emit(vm.OpSetLocalIndex, ref.slot, 0)
+					return
+				}
+			}
+		}
 		if v, ok := x.Target.(*parser.Variable); ok {
 			if b, ok := x.Value.(*parser.BinaryExpr); ok && b.Op == parser.OpConcat {
 				// `$s = $s . e` on a plain local is `$s .= e`, which

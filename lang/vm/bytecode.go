@@ -104,8 +104,10 @@ const (
 	OpUnsetSlice // k1..kn lo hi → bool
 	OpPropKey    // A name const: → prop key
 
-	OpUpdateLocal // A slot, B operator|flags: rhs → result (locals only)
-	OpIncLocal    // A slot: $x++ as a statement on a number
+	OpUpdateLocal   // A slot, B operator|flags: rhs → result (locals only)
+	OpIncLocal      // A slot: $x++ as a statement on a number
+	OpAppendLocal   // A slot: v → ($a[] = v as a statement on a plain local)
+	OpSetLocalIndex // A slot: v k → ($a[k] = v as a statement on a plain local)
 
 	OpIterInit // A slot for the iterator: x →
 	OpIterNext // A iterator slot, B exit target: → k v | jump

@@ -684,6 +684,61 @@ reload:
 			}
 			*ref = Number(ref.ToNumber() + float64(in.B))
 
+		case OpAppendLocal:
+			sp--
+			v := stack[sp]
+			ref := &stack[bp+a]
+			if ref.kind == KindArray {
+				arr := (*Array)(ref.p)
+				if !arr.shared && arr.keys == nil {
+					if v.kind == KindArray {
+						markShared(v)
+					}
+					arr.vals = append(arr.vals, v)
+					arr.next++
+					if len(arr.vals)&1023 == 0 {
+						if err = th.checkArraySize(arr); err != nil {
+							goto fail
+						}
+					}
+					continue
+				}
+			}
+			fr.pc = pc
+			if ref.kind == kindUndef {
+				*ref = None
+			}
+			if err = th.assign(ref, []Value{{kind: kindAppend}}, v); err != nil {
+				goto fail
+			}
+		case OpSetLocalIndex:
+			sp -= 2
+			v, k := stack[sp], stack[sp+1]
+			ref := &stack[bp+a]
+			fr.pc = pc
+			if ref.kind == kindUndef {
+				*ref = None
+			}
+			if ref.kind == KindArray {
+				arr := (*Array)(ref.p)
+				if !arr.shared {
+					var key Key
+					if key, err = ToKey(k); err != nil {
+						goto fail
+					}
+					markShared(v)
+					arr.set(key, v)
+					if len(arr.vals)&1023 == 0 {
+						if err = th.checkArraySize(arr); err != nil {
+							goto fail
+						}
+					}
+					continue
+				}
+			}
+			if err = th.assign(ref, stack[sp+1:sp+2], v); err != nil {
+				goto fail
+			}
 		case OpIterInit:
 			sp--
 			fr.pc = pc

@@ -144,6 +144,13 @@ func (th *thread) concat(a, b Value) (Value, error) {
 	if a.kind == KindNone || b.kind == KindNone {
 		return None, Errorf("cannot concatenate none")
 	}
+	if a.kind == KindString && !a.buf && b.kind == KindNumber {
+		// One allocation for the common "key" . $i.
+		buf := make([]byte, 0, int(a.u)+24)
+		buf = append(buf, a.str()...)
+		buf = AppendNumber(buf, b.num())
+		return String(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
+	}
 	var bs string
 	if b.kind == KindString {
 		bs = b.str()

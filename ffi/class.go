@@ -30,7 +30,7 @@ func Install(lib *vm.Library, cfg Config) {
 
 // NewClass returns the FFI class bound to cfg. When cfg disables FFI,
 // constructing the class and every static function raise "FFI is
-// disabled", because FFI::deref and the other statics can read any address too.
+// disabled", because statics such as FFI::deref can read any address.
 func NewClass(cfg Config) *vm.Class {
 	h := &hslFFI{cfg: cfg}
 	h.class = &vm.Class{

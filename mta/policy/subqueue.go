@@ -39,8 +39,8 @@ type SubQueue struct {
 	hash   uint64
 	next   *SubQueue // next sub-queue with the same hash, guarded by the shard lock
 	policy *Policy   // the policy the key was created for, for display
-	seq    uint64  // creation order; pickups lock sub-queues by seq
-	dead   bool    // removed by Sweep; pickups that find it retry
+	seq    uint64    // creation order; pickups lock sub-queues by seq
+	dead   bool      // removed by Sweep; pickups that find it retry
 
 	inflight    int
 	picked      uint64

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/halonsh/halonsh/ffi"
 )
@@ -427,7 +428,7 @@ func TestAttachedDestructorRunsOnCollection(t *testing.T) {
 	var after float64
 	for range 100 {
 		runtime.GC()
-		runtime.Gosched()
+		time.Sleep(time.Millisecond) // lets the cleanup goroutine run
 		after = call(t, freedCount).Number()
 		if after > before {
 			break

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/halonsh/halonsh/ffi"
 )
@@ -251,7 +252,7 @@ func TestCallbackSlotsReused(t *testing.T) {
 	var cb *ffi.Value
 	for range 100 {
 		runtime.GC()
-		runtime.Gosched()
+		time.Sleep(time.Millisecond) // lets the cleanup goroutine run
 		cb, err = ffi.NewCallback(s, params, ffi.Sint32, add)
 		if err == nil {
 			break

@@ -305,7 +305,7 @@ func (t *pcreTranslator) literal(c rune) {
 	t.canQuant = true
 }
 
-// engineRune maps a pattern character to the rune the engine sees.
+// engineRune maps a pattern character to the rune the engine matches.
 func (t *pcreTranslator) engineRune(c rune) rune {
 	if !t.utf8Mode() && c >= 0x80 {
 		return 0xE000 + c
@@ -493,7 +493,7 @@ func (t *pcreTranslator) escape(start int) error {
 	case 'd', 'w', 's', 'D', 'W', 'S':
 		if !t.utf8Mode() {
 			// Only ASCII and private-use runes reach the engine, so the
-			// engine's Unicode classes give the ASCII answer.
+			// engine's Unicode classes match exactly the ASCII set.
 			t.out.WriteByte('\\')
 			t.out.WriteByte(c)
 			t.canQuant = true
@@ -690,9 +690,9 @@ func isASCIIAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// digitEscape handles \1…\9 and longer numbers: a backreference when the
-// number is below 10, starts with 8 or 9, or names an existing group;
-// otherwise up to three octal digits, as PCRE reads them.
+// digitEscape handles \1…\9 and longer numbers as PCRE reads them. The
+// number is a backreference when it is below 10, starts with 8 or 9, or
+// names an existing group. Otherwise it is up to three octal digits.
 func (t *pcreTranslator) digitEscape(start int) error {
 	t.pos-- // back to the first digit
 	end := t.pos

@@ -69,9 +69,9 @@ func builtinUptime(c *vm.Call, args []vm.Value) (vm.Value, error) {
 type runStartKey struct{}
 
 // builtinExecutionTime returns the seconds since the run started.
-// NOTE: vm.Call does not expose the start of the run, so the clock starts
-// at the run's first call of executiontime() or sleep(); code executed
-// before that call is not counted.
+// NOTE: vm.Call does not expose the start of the run. The clock therefore
+// starts at the run's first call of executiontime() or sleep(), and code
+// executed before that call is not counted.
 func builtinExecutionTime(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 0, 0); err != nil {
 		return vm.None, err

@@ -252,7 +252,11 @@ func (t *pcreTranslator) run() error {
 				return err
 			}
 		case '{':
-			if q, n := t.braceQuantifier(); n > 0 {
+			q, n, err := t.braceQuantifier(start)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
 				t.pos += n
 				if err := t.quantifier(start, q); err != nil {
 					return err
@@ -362,19 +366,35 @@ func (t *pcreTranslator) quantifier(start int, q string) error {
 }
 
 // braceQuantifier checks for {n}, {n,} or {n,m} at pos and returns its
-// text and length; n is 0 when the brace is a literal, as in PCRE.
-func (t *pcreTranslator) braceQuantifier() (string, int) {
+// text and length; the length is 0 when the brace is a literal, as in
+// PCRE. Counts above 65535 or out of order are errors.
+func (t *pcreTranslator) braceQuantifier(start int) (string, int, error) {
 	rest := t.src[t.pos:]
 	end := strings.IndexByte(rest, '}')
 	if end < 0 {
-		return "", 0
+		return "", 0, nil
 	}
 	body := rest[1:end]
 	low, high, comma := strings.Cut(body, ",")
 	if !isDecimal(low) || (comma && high != "" && !isDecimal(high)) {
-		return "", 0
+		return "", 0, nil
 	}
-	return rest[:end+1], end + 1
+
+	const maxRepeat = 65535
+	lowN, err := strconv.Atoi(low)
+	if err != nil || lowN > maxRepeat {
+		return "", 0, t.fail(start, "number too big in {} quantifier")
+	}
+	if high != "" {
+		highN, err := strconv.Atoi(high)
+		if err != nil || highN > maxRepeat {
+			return "", 0, t.fail(start, "number too big in {} quantifier")
+		}
+		if highN < lowN {
+			return "", 0, t.fail(start, "numbers out of order in {} quantifier")
+		}
+	}
+	return rest[:end+1], end + 1, nil
 }
 
 func isDecimal(s string) bool {

@@ -118,6 +118,8 @@ func TestPCRECompileErrors(t *testing.T) {
 		pattern, flags, want string
 	}{
 		{`a++`, "", "possessive"},
+		{`a{3,2}`, "", "numbers out of order"},
+		{`a{70000}`, "", "number too big"},
 		{`a\Kb`, "", `\K`},
 		{`(a(?R))`, "", "recursion"},
 		{`(a)(?1)`, "", "recursion"},

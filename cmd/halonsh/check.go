@@ -28,13 +28,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "Usage: halonsh check [flags] FILE...")
-		fmt.Fprintln(fl.Output(), "Parses each HSL file and prints every syntax error as FILE:LINE:COL: message.")
+		fmt.Fprintln(fl.Output(), "Parses and compiles each HSL file and prints every error as FILE:LINE:COL: message.")
 		fmt.Fprintln(fl.Output(), "Exits 0 when all files are valid, 2 otherwise.")
 		fmt.Fprintln(fl.Output())
 		fmt.Fprintln(fl.Output(), "Flags:")
 		fl.PrintDefaults()
 	}
-	dumpAST := fl.Bool("ast", false, "print the syntax tree of each valid file on stdout")
+	dumpAST := fl.Bool("ast", false, "print the syntax tree of each valid file on stdout; files are then only parsed, not compiled")
+	hookContext := fl.String("context", "", "compile each file as a hook of this context (predelivery or postdelivery); empty compiles plain scripts as halonsh run does")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -64,6 +65,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		if *dumpAST {
 			fmt.Fprint(stdout, parser.Dump(file))
+			continue
+		}
+		if err := compileCheck(name, src, *hookContext); err != nil {
+			printErrors(stderr, err)
+			status = 2
 		}
 	}
 	return status

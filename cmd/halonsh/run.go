@@ -49,14 +49,9 @@ func runScript(args []string) int {
 		return 2
 	}
 
-	prog, err := compile.File(file, src, &compile.Options{
-		Library: newLibrary(),
-		Root:    filepath.Dir(file),
-		Predefined: []compile.Predefined{
-			{Name: "arguments", ReadOnly: true},
-		},
-		Limits: vm.Limits{MaxInstructions: *maxInstr, MaxCallDepth: *maxDepth},
-	})
+	opts := runOptions(file)
+	opts.Limits = vm.Limits{MaxInstructions: *maxInstr, MaxCallDepth: *maxDepth}
+	prog, err := compile.File(file, src, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -79,4 +74,14 @@ func runScript(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// runOptions are the compile options of a plain script: the standard
+// library, the script's directory as root and a read-only $arguments.
+func runOptions(file string) *compile.Options {
+	return &compile.Options{
+		Library:    newLibrary(),
+		Root:       filepath.Dir(file),
+		Predefined: []compile.Predefined{{Name: "arguments", ReadOnly: true}},
+	}
 }

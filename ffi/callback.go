@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // CallbackSlots is the number of C function pointers FFI::callback can hand
@@ -59,6 +61,11 @@ type Session struct {
 	// Callbacks that are accepted run on the goroutine of the call, so it
 	// needs no lock.
 	pending error
+
+	// scriptCalls are the builtin call contexts of the script's C calls in
+	// progress, innermost last. A callback runs its HSL function through
+	// the innermost one.
+	scriptCalls []*vm.Call
 }
 
 // NewSession returns the FFI state for a new script run.

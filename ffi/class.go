@@ -429,10 +429,10 @@ func (h *hslFFI) callback(sc scriptCall, args []vm.Value) (vm.Value, error) {
 		return vm.None, sc.fail("argument 3 (function) must be a function, got %s", args[2].TypeName())
 	}
 
-	run := runOf(sc.Call)
+	session := sessionOf(sc.Call)
 	fn := args[2]
-	v, err := NewCallback(run.session, params, ret, func(cargs []*Value) (Arg, error) {
-		return run.invoke(fn, cargs)
+	v, err := NewCallback(session, params, ret, func(cargs []*Value) (Arg, error) {
+		return session.callScript(fn, cargs)
 	})
 	if err != nil {
 		return vm.None, sc.wrap(err)
@@ -445,32 +445,39 @@ func (h *hslFFI) callback(sc scriptCall, args []vm.Value) (vm.Value, error) {
 // then FFI calls skip the per-run bookkeeping that callbacks need.
 var callbacksCreated atomic.Bool
 
-// runState is the FFI state of one script run, stored as a run value.
-type runState struct {
-	session *Session
-	// calls are the builtin call contexts of the C calls in progress,
-	// innermost last. A callback runs its HSL function through the
-	// innermost one.
-	calls []*vm.Call
+// SessionHost is implemented by a run's host value (vm.RunOptions.Host)
+// that keeps one FFI session across runs. The REPL runs each input as a
+// run of its own, and with a SessionHost a callback created by one input
+// still runs when C calls it during a later input.
+type SessionHost interface {
+	FFISession() *Session
 }
 
-type runStateKey struct{}
+type sessionKey struct{}
 
-func runOf(c *vm.Call) *runState {
-	if st, ok := c.RunValue(runStateKey{}).(*runState); ok {
-		return st
+// sessionOf returns the FFI session of the call's run: the host's, or one
+// kept as a run value.
+func sessionOf(c *vm.Call) *Session {
+	if host, ok := c.Host().(SessionHost); ok {
+		if s := host.FFISession(); s != nil {
+			return s
+		}
 	}
-	st := &runState{session: NewSession()}
-	c.SetRunValue(runStateKey{}, st)
-	return st
+	if s, ok := c.RunValue(sessionKey{}).(*Session); ok {
+		return s
+	}
+	s := NewSession()
+	c.SetRunValue(sessionKey{}, s)
+	return s
 }
 
-// invoke runs the HSL function of a callback with C's arguments.
-func (st *runState) invoke(fn vm.Value, cargs []*Value) (Arg, error) {
-	if len(st.calls) == 0 {
+// callScript runs the HSL function of a callback with C's arguments,
+// through the call context of the innermost C call in progress.
+func (s *Session) callScript(fn vm.Value, cargs []*Value) (Arg, error) {
+	if len(s.scriptCalls) == 0 {
 		return Arg{}, errors.New("callback invoked outside an FFI call")
 	}
-	c := st.calls[len(st.calls)-1]
+	c := s.scriptCalls[len(s.scriptCalls)-1]
 	args := make([]vm.Value, len(cargs))
 	for i, v := range cargs {
 		args[i] = valueOf(v)
@@ -522,10 +529,10 @@ func callFromScript(c *vm.Call, f *Function, args []vm.Value) (vm.Value, error) 
 	var bits uint64
 	var err error
 	if callbacksCreated.Load() {
-		st := runOf(c)
-		st.calls = append(st.calls, c)
-		bits, err = f.invoke(st.session, fargs)
-		st.calls = st.calls[:len(st.calls)-1]
+		s := sessionOf(c)
+		s.scriptCalls = append(s.scriptCalls, c)
+		bits, err = f.invoke(s, fargs)
+		s.scriptCalls = s.scriptCalls[:len(s.scriptCalls)-1]
 	} else {
 		bits, err = f.invoke(nil, fargs)
 	}

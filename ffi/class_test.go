@@ -385,3 +385,61 @@ echo FFI::string($s);
 		t.Errorf("free_string ran %v times after the run, want 50 (every attached string but the detached one)", freed)
 	}
 }
+
+// replHost keeps one FFI session across runs, as the REPL does.
+type replHost struct{ session *ffi.Session }
+
+func (h *replHost) FFISession() *ffi.Session { return h.session }
+
+func TestScriptCallbackAcrossRunsWithSessionHost(t *testing.T) {
+	lib := vm.NewLibrary()
+	ffi.Install(lib, enabled)
+
+	// kept carries $cb from one run to the next, as the REPL carries
+	// variables between inputs.
+	var kept vm.Value
+	compileRun := func(src string, host any) (string, error) {
+		prog, err := compile.File("input.hsl", []byte(src), &compile.Options{
+			Library:    lib,
+			Predefined: []compile.Predefined{{Name: "testlib", ReadOnly: true}, {Name: "cb"}},
+		})
+		if err != nil {
+			t.Fatalf("compiling: %v", err)
+		}
+		var out strings.Builder
+		var cb vm.Value
+		err = prog.Run(context.Background(), &vm.RunOptions{
+			Out:     &out,
+			Host:    host,
+			Globals: map[string]vm.Value{"testlib": vm.String(testLibraryPath), "cb": kept},
+			Inspect: func(global func(string) (vm.Value, bool)) { cb, _ = global("cb") },
+		})
+		kept = cb
+		return out.String(), err
+	}
+	first := `$cb = FFI::callback([FFI::type("sint32"), FFI::type("sint32")], FFI::type("sint32"),
+    function ($a, $b) { return FFI::number($a) + FFI::number($b); });`
+	second := `$apply = FFI($testlib)->func("apply",
+    [FFI::type("pointer"), FFI::type("sint32"), FFI::type("sint32")], FFI::type("sint32"));
+echo FFI::number($apply($cb, 20, 22));`
+
+	host := &replHost{session: ffi.NewSession()}
+	kept = vm.None
+	if _, err := compileRun(first, host); err != nil {
+		t.Fatal(err)
+	}
+	out, err := compileRun(second, host)
+	if err != nil || out != "42\n" {
+		t.Errorf("callback from an earlier run with a shared session: output %q, error %v; want 42", out, err)
+	}
+
+	// Without a shared session, the earlier run's callback returns zero.
+	kept = vm.None
+	if _, err := compileRun(first, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err = compileRun(second, nil)
+	if err != nil || out != "0\n" {
+		t.Errorf("callback from an ended run: output %q, error %v; want 0", out, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,4 +149,49 @@ func TestMemoryWaitHonoursCancellation(t *testing.T) {
 	if err == nil {
 		t.Fatal("memory_fetch returned although the key stayed locked and the run was cancelled")
 	}
+}
+
+// BenchmarkMemoryInc measures memory_inc on the process-wide store: the Go
+// path behind the builtin, and the builtin called from an HSL loop, with
+// one goroutine and with 1,000 goroutines.
+func BenchmarkMemoryInc(b *testing.B) {
+	ctx := context.Background()
+	b.Run("store/uncontended", func(b *testing.B) {
+		owner := new(int)
+		reportCPUPerOp(b, func() {
+			for b.Loop() {
+				addMemoryNumber(ctx, owner, "bench/inc", 1, false)
+			}
+		})
+	})
+	b.Run("store/1000-goroutines-one-key", func(b *testing.B) {
+		b.SetParallelism(parallelismFor(1000))
+		reportCPUPerOp(b, func() {
+			b.RunParallel(func(pb *testing.PB) {
+				owner := new(int)
+				for pb.Next() {
+					addMemoryNumber(ctx, owner, "bench/shared", 1, false)
+				}
+			})
+		})
+	})
+	b.Run("store/1000-goroutines-own-keys", func(b *testing.B) {
+		var next atomic.Int64
+		b.SetParallelism(parallelismFor(1000))
+		reportCPUPerOp(b, func() {
+			b.RunParallel(func(pb *testing.PB) {
+				owner := new(int)
+				key := fmt.Sprintf("bench/own/%d", next.Add(1))
+				for pb.Next() {
+					addMemoryNumber(ctx, owner, key, 1, false)
+				}
+			})
+		})
+	})
+	b.Run("hsl/uncontended", func(b *testing.B) {
+		benchScriptCalls(b, `memory_inc("bench/hsl")`, 1)
+	})
+	b.Run("hsl/1000-goroutines-one-key", func(b *testing.B) {
+		benchScriptCalls(b, `memory_inc("bench/hsl-shared")`, 1000)
+	})
 }

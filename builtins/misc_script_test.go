@@ -3,9 +3,15 @@ package builtins
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/halonsh/halonsh/lang/compile"
 	"github.com/halonsh/halonsh/lang/vm"
@@ -70,5 +76,80 @@ func runScriptCases(t *testing.T, cases []scriptCase) {
 		case c.err == "" && out != c.want:
 			t.Errorf("%s\n  output %q, want %q", c.src, out, c.want)
 		}
+	}
+}
+
+// scriptLoopCalls is how many times benchScriptCalls' script repeats the
+// call per run, so the run's fixed cost is spread thin.
+const scriptLoopCalls = 1000
+
+// benchScriptCalls reports the cost of one evaluation of call inside an
+// HSL while loop, with goroutines runs going on at once. The loop's own
+// cost is included; BenchmarkScriptLoop measures it alone.
+func benchScriptCalls(b *testing.B, call string, goroutines int) {
+	prog := compileLibScript(b, fmt.Sprintf(`$i = 0; while ($i < %d) { %s; $i += 1; }`, scriptLoopCalls, call), "")
+	runs := (b.N + scriptLoopCalls - 1) / scriptLoopCalls
+
+	b.ResetTimer()
+	start := processCPUTime()
+	if goroutines == 1 {
+		for range runs {
+			if err := prog.Run(context.Background(), &vm.RunOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(runs) {
+					if err := prog.Run(context.Background(), &vm.RunOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	calls := float64(runs * scriptLoopCalls)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/calls, "ns/call")
+	b.ReportMetric(float64((processCPUTime()-start).Nanoseconds())/calls, "cpu-ns/call")
+}
+
+// BenchmarkScriptLoop is the cost of the empty loop that benchScriptCalls
+// wraps around each call.
+func BenchmarkScriptLoop(b *testing.B) {
+	benchScriptCalls(b, `$x = 1`, 1)
+}
+
+// parallelismFor returns the b.SetParallelism factor that starts about n
+// goroutines.
+func parallelismFor(n int) int {
+	return max(1, n/runtime.GOMAXPROCS(0))
+}
+
+// processCPUTime returns the user and system CPU time the process has
+// used.
+func processCPUTime() time.Duration {
+	var usage syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// reportCPUPerOp runs body, which performs b.N operations, and reports
+// the process CPU time it used per operation as "cpu-ns/op". On a machine
+// shared with other work, wall time per operation mostly measures waiting
+// for a core; CPU time measures the work, garbage collection included.
+func reportCPUPerOp(b *testing.B, body func()) {
+	start := processCPUTime()
+	body()
+	used := processCPUTime() - start
+	if b.N > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

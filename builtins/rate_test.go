@@ -198,3 +198,50 @@ func BenchmarkRateStoreTake(b *testing.B) {
 		s.Take("bench", "k", 1<<30, time.Millisecond)
 	}
 }
+
+// BenchmarkRate measures rate() on the process-wide store: the Go entry
+// point alone, and the builtin called from an HSL loop, each with one
+// goroutine and with 1,000 goroutines on one key and on a key each.
+func BenchmarkRate(b *testing.B) {
+	b.Run("store/uncontended", func(b *testing.B) {
+		s := NewRateStore()
+		reportCPUPerOp(b, func() {
+			for b.Loop() {
+				s.Take("bench", "k", 1<<30, time.Hour)
+			}
+		})
+	})
+	b.Run("store/1000-goroutines-one-key", func(b *testing.B) {
+		s := NewRateStore()
+		b.SetParallelism(parallelismFor(1000))
+		reportCPUPerOp(b, func() {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					s.Take("bench", "k", 1<<30, time.Hour)
+				}
+			})
+		})
+	})
+	b.Run("store/1000-goroutines-own-keys", func(b *testing.B) {
+		s := NewRateStore()
+		var next atomic.Int64
+		b.SetParallelism(parallelismFor(1000))
+		reportCPUPerOp(b, func() {
+			b.RunParallel(func(pb *testing.PB) {
+				key := fmt.Sprint(next.Add(1))
+				for pb.Next() {
+					s.Take("bench", key, 1<<30, time.Hour)
+				}
+			})
+		})
+	})
+
+	// The window is long and the limit high, so every call records an
+	// event, as the worst case does.
+	b.Run("hsl/uncontended", func(b *testing.B) {
+		benchScriptCalls(b, `rate("bench-hsl", "k", 1000000000, 3600)`, 1)
+	})
+	b.Run("hsl/1000-goroutines-one-key", func(b *testing.B) {
+		benchScriptCalls(b, `rate("bench-hsl", "k", 1000000000, 3600)`, 1000)
+	})
+}

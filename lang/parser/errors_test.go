@@ -114,3 +114,55 @@ func TestErrorListFormat(t *testing.T) {
 		t.Errorf("ErrorList.Error() = %q, want %q", got, want)
 	}
 }
+
+func TestSyntaxErrorRecovery(t *testing.T) {
+	src := "echo 1 +;\n" +
+		"$a = [1, 2;\n" +
+		"function f() {\n" +
+		"    $x = ;\n" +
+		"    echo \"ok\";\n" +
+		"    $y = 1 2;\n" +
+		"}\n" +
+		"}\n" +
+		"if ($a { echo 1; }\n" +
+		"for ($i = 0, $j = 0; $i < 1; $i++) { echo 2; }\n" +
+		"echo 3;\n"
+	want := []string{
+		"m.hsl:1:9: syntax error: unexpected ';', expected expression",
+		"m.hsl:2:11: syntax error: unexpected ';', expected ',' or ']'",
+		"m.hsl:4:10: syntax error: unexpected ';', expected expression",
+		"m.hsl:6:12: syntax error: unexpected number 2, expected ';'",
+		"m.hsl:8:1: syntax error: unexpected '}', expected expression",
+		"m.hsl:9:8: syntax error: unexpected '{', expected ')'",
+		"m.hsl:10:12: syntax error: unexpected ',', expected ';'",
+	}
+
+	_, err := ParseFile("m.hsl", []byte(src))
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v is not an ErrorList", err)
+	}
+	if len(list) != len(want) {
+		t.Errorf("got %d errors, want %d:\n%v", len(list), len(want), err)
+	}
+	for i := range min(len(list), len(want)) {
+		if got := list[i].Error(); got != want[i] {
+			t.Errorf("error %d = %q, want %q", i, got, want[i])
+		}
+	}
+}
+
+func TestSyntaxErrorLimit(t *testing.T) {
+	src := strings.Repeat("echo ;\n", 3*maxErrors)
+	_, err := ParseFile("m.hsl", []byte(src))
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v is not an ErrorList", err)
+	}
+	if len(list) != maxErrors {
+		t.Errorf("got %d errors, want the limit of %d", len(list), maxErrors)
+	}
+	if last := list[len(list)-1]; last.Pos.Line != maxErrors {
+		t.Errorf("last error on line %d, want %d", last.Pos.Line, maxErrors)
+	}
+}

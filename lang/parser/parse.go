@@ -12,8 +12,14 @@ import (
 // stack overflow.
 const maxDepth = 1000
 
-// ParseFile parses one HSL source file. On failure the error is an
-// ErrorList holding the first syntax error, and the File is nil.
+// maxErrors bounds the syntax errors reported for one file.
+const maxErrors = 10
+
+// ParseFile parses one HSL source file. On failure the File is nil and the
+// error is an ErrorList of the syntax errors found, in source order: after
+// an error the parser skips to the end of the statement and goes on, up to
+// maxErrors errors. A lexical error (for example an unterminated string)
+// ends the parse at once.
 func ParseFile(filename string, src []byte) (*File, error) {
 	text := string(src)
 	buf := tokenBuffers.Get().(*[]token)
@@ -24,14 +30,19 @@ func ParseFile(filename string, src []byte) (*File, error) {
 		return nil, ErrorList{toError(err)}
 	}
 
-	p := &parser{toks: toks, src: text, file: filename, arena: new(arena)}
+	p := &parser{toks: toks, src: text, file: filename, arena: new(arena), recovering: true}
 	file := &File{Name: filename}
 	if err := p.run(func() {
 		for p.peek().Type != tokEOF {
-			file.Stmts = append(file.Stmts, p.parseStmt())
+			if s := p.parseStmtOrSkip(); s != nil {
+				file.Stmts = append(file.Stmts, s)
+			}
 		}
-	}); err != nil {
-		return nil, ErrorList{err}
+	}); err != nil && err != errTooManyErrors {
+		p.errs = append(p.errs, err)
+	}
+	if len(p.errs) > 0 {
+		return nil, p.errs
 	}
 	return file, nil
 }
@@ -71,6 +82,96 @@ type parser struct {
 	// eofName describes the end of the token stream in messages: the end of
 	// the file, or the closing brace of a `${...}` interpolation.
 	eofName string
+
+	// recovering is set when a syntax error in a statement is recorded in
+	// errs and parsing goes on after that statement.
+	recovering bool
+	errs       ErrorList
+}
+
+// errTooManyErrors ends a parse that has reported maxErrors errors.
+var errTooManyErrors = &Error{Msg: "too many errors"}
+
+// parseStmtOrSkip parses a statement. When recovering, a syntax error in it
+// is recorded, the rest of the statement is skipped, and the result is nil.
+func (p *parser) parseStmtOrSkip() Stmt {
+	if !p.recovering {
+		return p.parseStmt()
+	}
+
+	start, depth := p.pos, p.depth
+	var s Stmt
+	err := p.run(func() { s = p.parseStmt() })
+	if err == nil {
+		return s
+	}
+	if err == errTooManyErrors {
+		panic(bailout{err})
+	}
+
+	p.errs = append(p.errs, err)
+	if len(p.errs) >= maxErrors {
+		panic(bailout{errTooManyErrors})
+	}
+	p.depth = depth
+	p.skipStatement(start)
+	return nil
+}
+
+// skipStatement moves past the rest of a statement that began at token
+// index start and failed to parse. It counts the braces the statement left
+// open and skips until the statement ends: after a `;` outside braces,
+// after the `}` that closes its last open brace, or before a `}` that
+// closes the enclosing block. Parentheses and brackets are tracked too, but
+// a `;` inside them ends the statement as well (an unclosed `[` or `(` is a
+// common mistake), except in the header of a `for`. It always consumes at
+// least one token.
+func (p *parser) skipStatement(start int) {
+	braces, brackets := 0, 0
+	count := func(typ lexer.TokenType) {
+		switch typ {
+		case tokLBrace:
+			braces++
+		case tokRBrace:
+			braces = max(braces-1, 0)
+		case tokLParen, tokLBracket:
+			brackets++
+		case tokRParen, tokRBracket:
+			brackets = max(brackets-1, 0)
+		}
+	}
+	for i := start; i < p.pos; i++ {
+		count(p.toks[i].Type)
+	}
+	inFor := p.toks[start].Type == tokFor
+
+	for {
+		t := p.peek()
+		switch t.Type {
+		case tokEOF:
+			return
+		case tokSemicolon:
+			p.next()
+			if braces == 0 && (brackets == 0 || !inFor) {
+				return
+			}
+			continue
+		case tokRBrace:
+			if braces == 0 {
+				if p.pos == start {
+					p.next()
+				}
+				return
+			}
+			p.next()
+			if braces--; braces == 0 {
+				return
+			}
+			continue
+		}
+		count(t.Type)
+		p.next()
+	}
 }
 
 // bailout carries a syntax error up the stack.

@@ -163,7 +163,9 @@ func (p *parser) parseBlock() *BlockStmt {
 		if t.Type == tokEOF {
 			p.failUnexpected(t, "'}'")
 		}
-		b.Stmts = append(b.Stmts, p.parseStmt())
+		if s := p.parseStmtOrSkip(); s != nil {
+			b.Stmts = append(b.Stmts, s)
+		}
 	}
 }
 

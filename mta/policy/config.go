@@ -241,12 +241,17 @@ func LoadFile(path string) (*Config, error) {
 
 // LoadFiles loads several files, such as smtpd-policy.yaml and
 // smtpd-suspend.yaml, into one configuration: policies and suspends in the
-// order given. Each file's lists are visible only inside that file.
+// order given. Inside a file, matchers see only that file's lists; the
+// suspends of a later file may name the rollups of earlier files' policies.
 func LoadFiles(paths ...string) (*Config, error) {
 	var merged *Config
 	var errs ErrorList
 	for _, path := range paths {
-		cfg, err := LoadFile(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := load(path, data, merged)
 		if err != nil {
 			if list, ok := err.(ErrorList); ok {
 				errs = append(errs, list...)
@@ -281,6 +286,13 @@ func (c *Config) merge(other *Config) ErrorList {
 		c.Policies = append(c.Policies, p)
 	}
 	c.Suspends = append(c.Suspends, other.Suspends...)
+	// Dynamic conditions and suspends may use the lists of every file;
+	// the first file defining a name wins.
+	for name, list := range other.lists {
+		if _, dup := c.lists[name]; !dup {
+			c.lists[name] = list
+		}
+	}
 	if other.groupings != nil {
 		c.groupings = other.groupings
 	}

@@ -11,8 +11,8 @@ import (
 
 // maxNodes bounds the YAML nodes one file may expand to, counting every
 // visit through an alias, so that alias bombs fail instead of exhausting
-// memory.
-const maxNodes = 1 << 20
+// memory and time. A variable so that tests can lower it.
+var maxNodes = 1 << 20
 
 var listNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
@@ -70,22 +70,39 @@ type loader struct {
 	idNodes []*yaml.Node
 }
 
+// maxErrors bounds the errors reported for one file.
+const maxErrors = 100
+
 func (l *loader) errorf(n *yaml.Node, path, format string, args ...any) {
+	if len(l.errs) > maxErrors {
+		return
+	}
 	e := &Error{File: l.file, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if len(l.errs) == maxErrors {
+		e.Path, e.Msg = "", "too many errors"
+	}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
 	}
 	l.errs = append(l.errs, e)
 }
 
-// resolve follows aliases and counts nodes against maxNodes.
+// nullNode stands in for every node past maxNodes, so that callers never
+// see nil.
+var nullNode = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+
+// resolve follows aliases and counts nodes against maxNodes. Past the
+// limit it reports one error and returns nullNode.
 func (l *loader) resolve(n *yaml.Node) *yaml.Node {
 	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 100; depth++ {
 		n = n.Alias
 	}
 	l.nodes++
-	if l.nodes > maxNodes {
-		return nil
+	if l.nodes > maxNodes || n == nil {
+		if l.nodes == maxNodes+1 {
+			l.errorf(nil, "", "configuration too large: more than %d YAML nodes after expanding aliases", maxNodes)
+		}
+		return nullNode
 	}
 	return n
 }
@@ -95,21 +112,13 @@ func (l *loader) resolve(n *yaml.Node) *yaml.Node {
 // not a mapping.
 func (l *loader) mapping(n *yaml.Node, path string, each func(key string, k, v *yaml.Node)) bool {
 	n = l.resolve(n)
-	if n == nil {
-		l.errorf(nil, path, "configuration too large")
-		return false
-	}
 	if n.Kind != yaml.MappingNode {
 		l.errorf(n, path, "expected a mapping, got %s", kindName(n))
 		return false
 	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && l.nodes <= maxNodes; i += 2 {
 		k, v := l.resolve(n.Content[i]), n.Content[i+1]
-		if k == nil {
-			l.errorf(nil, path, "configuration too large")
-			return false
-		}
 		if k.Kind != yaml.ScalarNode {
 			l.errorf(k, path, "expected a string key, got %s", kindName(k))
 			continue
@@ -127,15 +136,14 @@ func (l *loader) mapping(n *yaml.Node, path string, each func(key string, k, v *
 // sequence iterates the items of a sequence node.
 func (l *loader) sequence(n *yaml.Node, path string, each func(i int, item *yaml.Node)) bool {
 	n = l.resolve(n)
-	if n == nil {
-		l.errorf(nil, path, "configuration too large")
-		return false
-	}
 	if n.Kind != yaml.SequenceNode {
 		l.errorf(n, path, "expected a list, got %s", kindName(n))
 		return false
 	}
 	for i, item := range n.Content {
+		if l.nodes > maxNodes {
+			break
+		}
 		each(i, item)
 	}
 	return true
@@ -144,10 +152,6 @@ func (l *loader) sequence(n *yaml.Node, path string, each func(i int, item *yaml
 // scalar returns the text of a scalar node; null is an error.
 func (l *loader) scalar(n *yaml.Node, path string) (string, bool) {
 	n = l.resolve(n)
-	if n == nil {
-		l.errorf(nil, path, "configuration too large")
-		return "", false
-	}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		l.errorf(n, path, "expected a value, got %s", kindName(n))
 		return "", false
@@ -158,10 +162,6 @@ func (l *loader) scalar(n *yaml.Node, path string) (string, bool) {
 // stringList reads a scalar or a list of scalars.
 func (l *loader) stringList(n *yaml.Node, path string) ([]string, []*yaml.Node) {
 	r := l.resolve(n)
-	if r == nil {
-		l.errorf(nil, path, "configuration too large")
-		return nil, nil
-	}
 	if r.Kind == yaml.SequenceNode {
 		var vals []string
 		var nodes []*yaml.Node

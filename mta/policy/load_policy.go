@@ -78,10 +78,6 @@ func keyPrefix(p *Policy) string {
 // mapping from a field name to its rollups.
 func (l *loader) policyField(p *Policy, item *yaml.Node, path string) {
 	item = l.resolve(item)
-	if item == nil {
-		l.errorf(nil, path, "configuration too large")
-		return
-	}
 	name, rollups, nameNode := "", (*yaml.Node)(nil), item
 	switch item.Kind {
 	case yaml.ScalarNode:

@@ -480,3 +480,99 @@ func TestShardHashCollision(t *testing.T) {
 		t.Errorf("%d map entries after removing every sub-queue", len(sh.m))
 	}
 }
+
+func TestLoadAliasBomb(t *testing.T) {
+	// 2,000 policies that each alias the same 2,000 conditions would
+	// make the loader walk four million conditions. The test lowers the
+	// node limit to keep it fast; the walk must stop at the limit.
+	defer func(n int) { maxNodes = n }(maxNodes)
+	maxNodes = 1 << 14
+
+	var b strings.Builder
+	b.WriteString("x-cond: &c {if: {localip: 10.0.0.1}, then: {concurrency: 1}}\n")
+	b.WriteString("x-conds: &cs [" + strings.Repeat("*c, ", 1999) + "*c]\n")
+	b.WriteString("x-policy: &p {fields: [localip], conditions: *cs}\n")
+	b.WriteString("policies: [" + strings.Repeat("*p, ", 1999) + "*p]\n")
+
+	_, err := Load("bomb.yaml", []byte(b.String()))
+	if err == nil {
+		t.Fatal("alias bomb loaded")
+	}
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %T, want ErrorList", err)
+	}
+	if len(list) > maxErrors+1 {
+		t.Errorf("got %d errors, want at most %d", len(list), maxErrors+1)
+	}
+	if !strings.Contains(err.Error(), "configuration too large") {
+		t.Errorf("error does not say the file is too large: %.300s", err)
+	}
+}
+
+func TestLoadFilesShareRollupsAndLists(t *testing.T) {
+	e, _ := newTestEngine(t, "scenario-a.yaml", "suspend-rollup.yaml")
+	_, r, ok := e.Pickup(entry("10.0.0.9", "alt3.aspmx.l.google.com"))
+	if ok || r.Suspend == nil || r.Suspend.Tag != "google-maintenance" {
+		t.Errorf("pickup: ok=%v suspend=%v, want the google-maintenance suspend", ok, r.Suspend)
+	}
+	if _, _, ok := e.Pickup(entry("10.0.0.1", "alt3.aspmx.l.google.com")); !ok {
+		t.Error("pickup from another source IP refused")
+	}
+
+	// A dynamic condition may use a list of the second file.
+	req := backoffRequest("@backoff-hosts")
+	c, _, err := e.AddPolicy(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Explain(entry("10.0.0.1", "mx2.example.net")).Policies[0].Condition; got != c {
+		t.Errorf("mx2 condition = %v, want the list condition", got)
+	}
+
+	// Alone, the suspend file names a rollup no policy defines.
+	if _, err := LoadFiles("testdata/suspend-rollup.yaml"); err == nil || !strings.Contains(err.Error(), `no policy defines rollup "#gsuite" for remotemx`) {
+		t.Errorf("suspend file alone: %v", err)
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	l, err := ParseLimits(map[string]any{
+		"concurrency":     float64(3),
+		"rate":            []any{float64(10), float64(60)},
+		"connectinterval": 1.5,
+		"tag":             "slow",
+		"properties":      map[string]any{"n": float64(2), "b": true},
+		"stop":            true,
+		"ignored":         "x",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Concurrency != 3 || l.Rate != (Rate{10, time.Minute}) || l.ConnectInterval != 1500*time.Millisecond {
+		t.Errorf("limits = %+v", l)
+	}
+	if len(l.Tags) != 1 || l.Tags[0] != "slow" || l.Properties["n"] != "2" || l.Properties["b"] != "true" || l.Stop == nil || !*l.Stop {
+		t.Errorf("tags %v properties %v stop %v", l.Tags, l.Properties, l.Stop)
+	}
+	for _, c := range []struct {
+		in   map[string]any
+		want string
+	}{
+		{map[string]any{"rate": "5/1m"}, ""},
+		{map[string]any{"rate": float64(5)}, ""},
+		{map[string]any{"concurrency": 1.5}, "concurrency: must be a positive integer, got 1.5"},
+		{map[string]any{"concurrency": float64(0)}, "concurrency: must be positive, got 0"},
+		{map[string]any{"rate": []any{float64(1)}}, "rate: expected [count, interval], got 1 items"},
+		{map[string]any{"tag": "x"}, "no limit set: give at least one of concurrency, rate and connectinterval"},
+	} {
+		_, err := ParseLimits(c.in)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("ParseLimits(%v) error %q, want %q", c.in, got, c.want)
+		}
+	}
+}

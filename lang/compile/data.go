@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -48,8 +49,16 @@ func (fs *funcState) importData(s *parser.ImportDataStmt) {
 	var err error
 	switch loader {
 	case "json":
+		if len(opts) > 0 {
+			fs.errorf(s.Options.At, "json imports take no options")
+		}
 		val, err = decodeJSON(src)
 	case "txt":
+		for k := range opts {
+			if k != "array" {
+				fs.errorf(s.Options.At, "unknown txt import option %q", k)
+			}
+		}
 		if o, ok := opts["array"]; ok && o.Truthy() {
 			lines := strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
 			if len(lines) > 0 && lines[len(lines)-1] == "" {
@@ -64,9 +73,19 @@ func (fs *funcState) importData(s *parser.ImportDataStmt) {
 			val = vm.String(string(src))
 		}
 	case "csv":
-		val, err = decodeCSV(src, opts)
+		for k := range opts {
+			if k != "delimiter" && k != "header" && k != "schema" {
+				fs.errorf(s.Options.At, "unknown csv import option %q", k)
+			}
+		}
+		val, err = fs.decodeWith("csv_decode", src, s.Options, func() (vm.Value, error) { return decodeCSV(src, opts) })
+	case "yaml", "yml":
+		val, err = fs.decodeWith("yaml_decode", src, nil, nil)
 	default:
 		fs.errorf(s.Path.At, "unsupported data import type %q", loader)
+	}
+	if err == nil && val.IsNone() && loader != "json" {
+		err = fmt.Errorf("the %s decoder returned none", loader)
 	}
 	if err != nil {
 		fs.errorf(s.Path.At, "cannot decode %s: %v", p, err)
@@ -76,6 +95,23 @@ func (fs *funcState) importData(s *parser.ImportDataStmt) {
 	fs.mod.consts[slot] = v
 	fs.mod.readOnly[s.Var.Name] = true
 	fs.assigned[s.Var.Name] = true
+}
+
+// decodeWith decodes a data file with the library's builtin decoder, or
+// with fallback when the library lacks it.
+func (fs *funcState) decodeWith(builtin string, src []byte, options *parser.ArrayLit, fallback func() (vm.Value, error)) (vm.Value, error) {
+	if _, ok := fs.c.opts.Library.Func(builtin); !ok {
+		if fallback == nil {
+			return vm.None, fmt.Errorf("%s is not available", builtin)
+		}
+		return fallback()
+	}
+	args := []vm.Value{vm.String(string(src))}
+	if options != nil {
+		v, _ := fs.constValue(options)
+		args = append(args, v)
+	}
+	return fs.c.opts.Library.Invoke(builtin, args...)
 }
 
 // stripJSONComments removes // and /* */ comments outside strings.

@@ -71,6 +71,7 @@ type Function struct {
 	builtin *builtin // Go function
 	class   *Class   // class constructor
 	method  MethodFunc
+	mname   string // method name of a bound builtin method
 }
 
 type builtin struct {
@@ -88,7 +89,7 @@ func (f *Function) Name() string {
 	case f.proto != nil:
 		return f.proto.Name
 	}
-	return ""
+	return f.mname
 }
 
 // IsBuiltin reports whether f is implemented in Go.

@@ -843,7 +843,10 @@ reload:
 			}
 			stack = th.stack
 		case OpEndBarrier:
-			th.endBarrier()
+			fr.pc = pc
+			if err = th.endBarrier(); err != nil {
+				goto fail
+			}
 		case OpCache:
 			sp--
 			fr.pc = pc

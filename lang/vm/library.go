@@ -266,3 +266,23 @@ func argAt(args []Value, i int) Value {
 	}
 	return None
 }
+
+// Invoke calls the builtin name outside any script run, for example to
+// decode a data import at compile time. The call has a background
+// context, no host value and discards echo output.
+func (l *Library) Invoke(name string, args ...Value) (Value, error) {
+	fv, ok := l.Func(name)
+	if !ok || fv.Function().builtin == nil {
+		return None, Errorf("%s(): no such builtin", name)
+	}
+	th := &thread{
+		ctx:    context.Background(),
+		opts:   &RunOptions{},
+		out:    io.Discard,
+		limits: Limits{}.withDefaults(),
+		stack:  make([]Value, 64),
+		calls:  make([]Call, 2),
+	}
+	b := fv.Function().builtin
+	return th.callBuiltin(b.name, b.fn, args)
+}

@@ -41,7 +41,7 @@ func (th *thread) methodValue(o *Object, name string) (Value, bool) {
 		return FunctionValue(&Function{proto: m.Proto, this: o}), true
 	}
 	if fn, ok := o.class.Methods[name]; ok {
-		return FunctionValue(&Function{method: fn, this: o, builtin: nil, class: nil, proto: nil, cells: nil}), true
+		return FunctionValue(&Function{method: fn, this: o, mname: name}), true
 	}
 	return None, false
 }
@@ -69,7 +69,7 @@ func (th *thread) getProp(x Value, name string, caller *Class) (Value, error) {
 			return FunctionValue(&Function{proto: m.Proto, this: o}), nil
 		}
 	} else if fn, ok := o.class.Methods[name]; ok {
-		return FunctionValue(&Function{method: fn, this: o}), nil
+		return FunctionValue(&Function{method: fn, this: o, mname: name}), nil
 	}
 	return None, nil
 }
@@ -95,7 +95,7 @@ func (th *thread) lookupMethod(recv Value, name string, caller *Class) (*MethodD
 		return nil, None, Errorf("%s has no method '%s'", o.class.Name, name)
 	}
 	if fn, ok := o.class.Methods[name]; ok {
-		return nil, FunctionValue(&Function{method: fn, this: o}), nil
+		return nil, FunctionValue(&Function{method: fn, this: o, mname: name}), nil
 	}
 	if v, ok := o.Prop(name); ok && v.kind == KindFunction {
 		return nil, v, nil

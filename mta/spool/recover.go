@@ -208,7 +208,7 @@ func (s *Spool) recover() ([]*Message, uint64, error) {
 	}
 
 	for _, m := range msgs {
-		s.track(m)
+		s.track(m, nil)
 	}
 	if len(files) > 0 || quarantined > 0 || len(entries) > 0 {
 		s.log.Info("spool: recovered", "dir", s.dir, "messages", len(msgs), "quarantined", quarantined,

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -59,6 +60,7 @@ type Spool struct {
 	dirSync groupSync // fsyncs of queue/ for messages too large for the log
 	wal     *wal
 
+	ckMu      sync.Mutex // serializes checkpoints
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -84,6 +86,9 @@ type entry struct {
 	live    int        // recipients not final
 	updates int        // recipient records since the last rewrite
 	removed bool
+	// pending is the complete file of a message that is durable only in
+	// the log so far; nil once the file is written.
+	pending []byte
 }
 
 // Open opens or creates the spool in dir and returns the messages that
@@ -179,10 +184,8 @@ func (s *Spool) close() error {
 		s.wal.cur.f.Close()
 		err = os.Remove(filepath.Join(s.walDir, segmentName(s.wal.cur.seq)))
 	}
-	for _, seg := range s.wal.takeFull() {
-		if cerr := s.checkpoint(seg); cerr != nil {
-			err = cerr
-		}
+	if cerr := s.checkpointFull(); cerr != nil {
+		err = cerr
 	}
 	s.wal.dirFD.Close()
 	s.dirFD.Close()
@@ -198,10 +201,8 @@ func (s *Spool) checkpointLoop() {
 			return
 		case <-s.wal.notify:
 		}
-		for _, seg := range s.wal.takeFull() {
-			if err := s.checkpoint(seg); err != nil {
-				s.log.Error("spool: checkpoint failed; the log segment is kept for recovery", "segment", segmentName(seg.seq), "error", err)
-			}
+		if err := s.checkpointFull(); err != nil {
+			s.log.Error("spool: checkpoint failed; the log segment is kept for recovery", "error", err)
 		}
 		if err := s.wal.prepareSpare(); err != nil {
 			s.log.Warn("spool: preparing a log segment failed", "error", err)
@@ -209,9 +210,43 @@ func (s *Spool) checkpointLoop() {
 	}
 }
 
+// Sync writes the file of every message that so far lives only in memory
+// and the log, makes the files durable and empties the log. The spool does
+// this by itself every few seconds; Sync is for callers that need the
+// files on disk now, such as a backup.
+func (s *Spool) Sync() error {
+	s.wal.rotateNow.Store(true)
+	if err := s.wal.synced.wait(); err != nil {
+		return err
+	}
+	return s.checkpointFull()
+}
+
+// checkpointFull checkpoints the closed segments, oldest first. A failed
+// segment and those after it go back to wait for the next try.
+func (s *Spool) checkpointFull() error {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	segs := s.wal.takeFull()
+	for i, seg := range segs {
+		if err := s.checkpoint(seg); err != nil {
+			s.wal.fullMu.Lock()
+			s.wal.full = append(segs[i:], s.wal.full...)
+			s.wal.fullMu.Unlock()
+			return fmt.Errorf("segment %s: %w", segmentName(seg.seq), err)
+		}
+	}
+	return nil
+}
+
 // checkpoint makes every message file the segment covers durable, then
 // deletes the segment.
 func (s *Spool) checkpoint(seg *walSegment) error {
+	for id := range seg.touched {
+		if err := s.materialize(id); err != nil {
+			return err
+		}
+	}
 	if err := s.syncFiles(seg.touched); err != nil {
 		return err
 	}
@@ -220,6 +255,32 @@ func (s *Spool) checkpoint(seg *walSegment) error {
 		return err
 	}
 	return s.wal.dirFD.Sync()
+}
+
+// materialize writes the file of a message that lives only in memory and
+// the log; the caller syncs it.
+func (s *Spool) materialize(id string) error {
+	e := s.lookup(id)
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pending == nil || e.removed {
+		return nil
+	}
+
+	tmp := filepath.Join(s.tmpDir, id+".tmp")
+	if err := os.WriteFile(tmp, e.pending, 0o640); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, s.path(id)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	e.pending = nil
+	return nil
 }
 
 // syncFiles makes the files of ids and the queue directory durable.
@@ -292,8 +353,8 @@ func (s *Spool) lookup(id string) *entry {
 	return e
 }
 
-func (s *Spool) track(m *Message) {
-	e := &entry{final: make([]bool, len(m.Recipients))}
+func (s *Spool) track(m *Message, pending []byte) {
+	e := &entry{final: make([]bool, len(m.Recipients)), pending: pending}
 	for i, r := range m.Recipients {
 		if r.Status.Final() {
 			e.final[i] = true
@@ -341,6 +402,21 @@ func (s *Spool) Data(id string) (*DataReader, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("spool: invalid message id %q", id)
 	}
+	if e := s.lookup(id); e != nil {
+		e.mu.Lock()
+		pending := e.pending
+		e.mu.Unlock()
+		if pending != nil {
+			// The data region of a pending file never changes; appends go
+			// after it.
+			n, _, err := parseHeader(pending)
+			if err != nil {
+				return nil, fmt.Errorf("spool: %s: %w", id, err)
+			}
+			return &DataReader{SectionReader: io.NewSectionReader(bytes.NewReader(pending), headerSize, n)}, nil
+		}
+	}
+
 	f, err := os.Open(s.path(id))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("spool: %s: %w", id, ErrNotFound)
@@ -365,8 +441,13 @@ func (s *Spool) Data(id string) (*DataReader, error) {
 // DataReader reads the data of one message; Size returns its length.
 type DataReader struct {
 	*io.SectionReader
-	f *os.File
+	f *os.File // nil for a message held in memory
 }
 
-// Close closes the underlying file.
-func (d *DataReader) Close() error { return d.f.Close() }
+// Close releases the reader.
+func (d *DataReader) Close() error {
+	if d.f == nil {
+		return nil
+	}
+	return d.f.Close()
+}

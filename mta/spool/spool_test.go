@@ -205,7 +205,13 @@ func TestCompactionKeepsLatestState(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := store(t, s, "body\r\n", "a@example.com", "b@example.com")
-	info, _ := os.Stat(s.path(m.ID))
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(s.path(m.ID))
+	if err != nil {
+		t.Fatalf("message file after Sync: %v", err)
+	}
 	sizeAfterCommit := info.Size()
 
 	r := m.Recipients[0]
@@ -417,13 +423,20 @@ func TestAbortLeavesNothing(t *testing.T) {
 
 func TestOpenRemovesTemporaryFiles(t *testing.T) {
 	dir := t.TempDir()
-	s, _ := openSpool(t, dir, SyncDefault)
+	s, _, err := Open(dir, Options{InlineLimit: 16, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w, err := s.Create("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, "never committed")
+	// Past the inline limit the data goes to a file under tmp/.
+	io.WriteString(w, strings.Repeat("never committed\r\n", 10))
 	w.buf.Flush()
+	if entries, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(entries) != 1 {
+		t.Fatalf("tmp/ has %d files while a large message is received, want 1", len(entries))
+	}
 	s.Close()
 
 	_, msgs := openSpool(t, dir, SyncDefault)
@@ -433,6 +446,36 @@ func TestOpenRemovesTemporaryFiles(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "tmp"))
 	if len(entries) != 0 {
 		t.Errorf("tmp/ has %d files after Open, want 0", len(entries))
+	}
+}
+
+func TestLargeMessageSpillsToFile(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir, Options{InlineLimit: 1024, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("0123456789abcdef", 1000)
+	m := store(t, s, body, "a@example.com")
+	// A message over the inline limit is in its own file at once.
+	if _, err := os.Stat(s.path(m.ID)); err != nil {
+		t.Errorf("large message has no file after Commit: %v", err)
+	}
+	if got := readData(t, s, m.ID); got != body {
+		t.Error("data of the large message differs")
+	}
+	small := store(t, s, "small", "b@example.com")
+	if _, err := os.Stat(s.path(small.ID)); !os.IsNotExist(err) {
+		t.Errorf("small message has a file before its checkpoint: %v", err)
+	}
+	if got := readData(t, s, small.ID); got != "small" {
+		t.Errorf("data of the small message = %q", got)
+	}
+	s.Close()
+
+	_, msgs := openSpool(t, dir, SyncDefault)
+	if len(msgs) != 2 {
+		t.Errorf("recovered %d messages, want 2", len(msgs))
 	}
 }
 

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -45,7 +46,9 @@ func (s *Spool) Update(id string, r Recipient) error {
 		e.mu.Unlock()
 		return fmt.Errorf("spool: %s: %w", id, err)
 	}
-	if err := s.appendRecord(id, rec); err != nil {
+	if e.pending != nil {
+		e.pending = append(e.pending, rec...)
+	} else if err := s.appendRecord(id, rec); err != nil {
 		e.mu.Unlock()
 		return err
 	}
@@ -59,7 +62,7 @@ func (s *Spool) Update(id string, r Recipient) error {
 	}
 	e.updates++
 
-	if e.updates >= s.opts.CompactAfter {
+	if e.updates >= s.opts.CompactAfter && e.pending == nil {
 		if err := s.compact(id); err != nil {
 			// The record is in the file and goes to the log below; a
 			// failed rewrite only means a longer file, so it is logged
@@ -166,9 +169,12 @@ func (s *Spool) Remove(id string) error {
 }
 
 func (s *Spool) removeLocked(id string, e *entry) error {
-	if err := os.Remove(s.path(id)); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("spool: %s: %w", id, err)
+	if e.pending == nil {
+		if err := os.Remove(s.path(id)); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("spool: %s: %w", id, err)
+		}
 	}
+	e.pending = nil
 	e.removed = true
 	s.untrack(id)
 	return nil
@@ -185,7 +191,13 @@ func (s *Spool) Load(id string) (*Message, error) {
 	if e.removed {
 		return nil, fmt.Errorf("spool: %s: %w", id, ErrNotFound)
 	}
-	m, err := s.readFile(s.path(id), false)
+	var m *Message
+	var err error
+	if e.pending != nil {
+		m, err = parseFile(bytes.NewReader(e.pending), int64(len(e.pending)), id, false)
+	} else {
+		m, err = s.readFile(s.path(id), false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("spool: %s: %w", id, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -90,6 +91,8 @@ type wal struct {
 	cur *walSegment
 
 	synced groupSync
+	// rotateNow asks the next flush to close the current segment.
+	rotateNow atomic.Bool
 
 	// full holds the segments closed for writing that wait for a
 	// checkpoint; notify wakes the checkpointer.
@@ -182,6 +185,9 @@ func (w *wal) flush() error {
 
 	seg := w.cur
 	if len(data) == 0 {
+		if w.rotateNow.Swap(false) && seg.size > 0 {
+			w.rotate()
+		}
 		return nil
 	}
 	if _, err := seg.f.WriteAt(data, seg.size); err != nil {
@@ -195,7 +201,7 @@ func (w *wal) flush() error {
 		seg.touched[id] = struct{}{}
 	}
 
-	if seg.size >= walSegmentSize || time.Since(seg.created) >= walSegmentAge {
+	if w.rotateNow.Swap(false) || seg.size >= walSegmentSize || time.Since(seg.created) >= walSegmentAge {
 		w.rotate()
 	}
 	return nil

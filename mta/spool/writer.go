@@ -24,18 +24,22 @@ func NewID() string {
 // Writer receives the data of one new message. Write the data, then call
 // Commit to store it durably, or Abort to drop it. A Writer is not safe for
 // concurrent use.
+//
+// A message stays in memory while it is within Options.InlineLimit; only a
+// larger one is streamed to a file under tmp/ as it arrives.
 type Writer struct {
 	s    *Spool
 	id   string
-	tmp  string
-	f    *os.File
-	buf  *bufio.Writer
 	data crcWriter
 	done bool
 
-	// inline keeps a copy of the data for the log while it stays within
-	// Options.InlineLimit; nil once the message outgrew it.
-	inline []byte
+	// mem holds a placeholder header and the data while the message is
+	// small; nil once it spilled to a file.
+	mem []byte
+
+	tmp string
+	f   *os.File
+	buf *bufio.Writer
 }
 
 // Create starts a new message. An empty id asks for a new one from NewID;
@@ -48,22 +52,48 @@ func (s *Spool) Create(id string) (*Writer, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("spool: invalid message id %q", id)
 	}
+	if e := s.lookup(id); e != nil {
+		return nil, fmt.Errorf("spool: message id %s is already in use", id)
+	}
 
-	tmp := filepath.Join(s.tmpDir, id+".tmp")
+	w := &Writer{s: s, id: id, mem: make([]byte, headerSize, 8<<10)}
+	w.data.w = memWriter{w}
+	return w, nil
+}
+
+// memWriter appends to the Writer's memory buffer, spilling to a file when
+// the message outgrows Options.InlineLimit.
+type memWriter struct{ w *Writer }
+
+func (m memWriter) Write(p []byte) (int, error) {
+	w := m.w
+	if w.mem == nil {
+		return w.buf.Write(p)
+	}
+	if len(w.mem)-headerSize+len(p) <= w.s.opts.InlineLimit {
+		w.mem = append(w.mem, p...)
+		return len(p), nil
+	}
+	if err := w.spill(); err != nil {
+		return 0, err
+	}
+	return w.buf.Write(p)
+}
+
+// spill moves the message from memory to a file under tmp/.
+func (w *Writer) spill() error {
+	tmp := filepath.Join(w.s.tmpDir, w.id+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return fmt.Errorf("spool: %w", err)
 	}
-
-	w := &Writer{s: s, id: id, tmp: tmp, f: f, inline: make([]byte, 0, 8<<10)}
+	w.tmp, w.f = tmp, f
 	w.buf = bufio.NewWriterSize(f, 32<<10)
-	w.data.w = w.buf
-	// The header is written last, when the data length and CRC are known.
-	if _, err := w.buf.Write(make([]byte, headerSize)); err != nil {
-		w.Abort()
-		return nil, fmt.Errorf("spool: %w", err)
+	if _, err := w.buf.Write(w.mem); err != nil {
+		return fmt.Errorf("spool: %w", err)
 	}
-	return w, nil
+	w.mem = nil
+	return nil
 }
 
 // ID returns the message id.
@@ -76,13 +106,6 @@ func (w *Writer) Size() int64 { return w.data.n }
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, errors.New("spool: write after Commit or Abort")
-	}
-	if w.inline != nil {
-		if len(w.inline)+len(p) <= w.s.opts.InlineLimit {
-			w.inline = append(w.inline, p...)
-		} else {
-			w.inline = nil
-		}
 	}
 	return w.data.Write(p)
 }
@@ -112,62 +135,58 @@ func (w *Writer) Commit(m *Message) error {
 		}
 	}
 
-	if err := w.finish(m); err != nil {
+	rec, err := encodeRecord(recordEnvelope, m)
+	if err != nil {
+		w.Abort()
+		return fmt.Errorf("spool: storing message %s: %w", w.id, err)
+	}
+	header := encodeHeader(w.data.n, w.data.crc)
+
+	if w.mem != nil {
+		err = w.commitInline(m, header, rec)
+	} else {
+		err = w.commitFile(m, header, rec)
+	}
+	if err != nil {
 		w.Abort()
 		return fmt.Errorf("spool: storing message %s: %w", w.id, err)
 	}
 	w.done = true
-	w.s.track(m)
 	return nil
 }
 
-// finish writes the header and envelope and moves the file into queue/.
-// A message small enough is made durable by one log record that holds the
-// whole file, and the file itself is synced later by a checkpoint; a
-// larger one is fsynced in place.
-func (w *Writer) finish(m *Message) error {
-	rec, err := encodeRecord(recordEnvelope, m)
-	if err != nil {
+// commitInline logs the whole file of a small message. The file itself is
+// written only if the message is still live at the checkpoint of its log
+// segment.
+func (w *Writer) commitInline(m *Message, header, rec []byte) error {
+	copy(w.mem, header)
+	file := append(w.mem, rec...)
+	// Tracked before the log write, so that a checkpoint of the segment
+	// that holds the record finds the message and writes its file.
+	w.s.track(m, file)
+	if err := w.s.wal.log(walNew, w.id, file); err != nil {
+		// If the record reached the disk anyway, recovery brings the
+		// message back; the client, told of a failure, may have sent it
+		// again, so it may arrive twice, which at-least-once allows.
+		w.s.untrack(w.id)
 		return err
 	}
+	w.mem = nil
+	return nil
+}
+
+// commitFile makes a message that is too large for the log durable in its
+// own file: fsync, rename, and a shared fsync of queue/.
+func (w *Writer) commitFile(m *Message, header, rec []byte) error {
 	if _, err := w.buf.Write(rec); err != nil {
 		return err
 	}
 	if err := w.buf.Flush(); err != nil {
 		return err
 	}
-	header := encodeHeader(w.data.n, w.data.crc)
 	if _, err := w.f.WriteAt(header, 0); err != nil {
 		return err
 	}
-
-	if w.inline == nil {
-		return w.finishLarge()
-	}
-
-	if err := w.f.Close(); err != nil {
-		return err
-	}
-	w.f = nil
-	if err := os.Rename(w.tmp, w.s.path(w.id)); err != nil {
-		return err
-	}
-	file := make([]byte, 0, len(header)+len(w.inline)+len(rec))
-	file = append(append(append(file, header...), w.inline...), rec...)
-	if err := w.s.wal.log(walNew, w.id, file); err != nil {
-		// Take the file back so that a failed Commit does not deliver
-		// now. If the record reached the disk anyway, recovery brings the
-		// message back; the client, told of a failure, may have sent it
-		// again, so it may arrive twice, which at-least-once allows.
-		os.Remove(w.s.path(w.id))
-		return err
-	}
-	return nil
-}
-
-// finishLarge makes a message that is too large for the log durable in
-// its own file: fsync, rename, and a shared fsync of queue/.
-func (w *Writer) finishLarge() error {
 	if err := w.f.Sync(); err != nil {
 		return err
 	}
@@ -182,6 +201,7 @@ func (w *Writer) finishLarge() error {
 		os.Remove(w.s.path(w.id))
 		return err
 	}
+	w.s.track(m, nil)
 	return nil
 }
 
@@ -192,9 +212,12 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
+	w.mem = nil
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
 	}
-	os.Remove(w.tmp)
+	if w.tmp != "" {
+		os.Remove(w.tmp)
+	}
 }

@@ -65,6 +65,8 @@ func TestPCREScripts(t *testing.T) {
 		{src: `echo length(pcre_match("/^.$/", "\xc3\xa9")); echo length(pcre_match("/^.$/u", "\xc3\xa9"));`, want: "0\n1\n"},
 		{src: `pcre_match("(a", "a");`, err: "pcre_match(): invalid pattern /(a/: missing closing parenthesis"},
 		{src: `try { pcre_match("a++", "a"); } catch ($e) { echo $e->message(); }`, want: "pcre_match(): invalid pattern /a++/: possessive quantifiers are not supported (use an atomic group (?>...)) at offset 2\n"},
+		{src: `pcre_compile("/(x/i");`, err: "pcre_compile(): invalid pattern /(x/i: missing closing parenthesis"},
+		{src: `$r = pcre_compile(#/a/i); echo "A" =~ $r;`, want: "true\n"},
 		{src: `pcre_match([], "a");`, err: "pcre_match(): argument 1 (pattern) must be a regex or a string, got array"},
 	})
 }

@@ -65,3 +65,27 @@ func TestUptimeIncreases(t *testing.T) {
 		t.Errorf("uptime() went from %v to %v, want an increase", first.Num(), second.Num())
 	}
 }
+
+func TestTimeLocalAddsZoneOffset(t *testing.T) {
+	fixed := time.Date(2026, 12, 4, 21, 30, 15, 0, time.UTC)
+	now = func() time.Time { return fixed }
+	defer func() { now = vm.Now }()
+	saved := time.Local
+	time.Local = time.FixedZone("X", 2*3600)
+	defer func() { time.Local = saved }()
+
+	got, err := callBuiltin(t, "timelocal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(fixed.Unix() + 7200); got.Num() != want {
+		t.Errorf("timelocal() = %v, want %v (time() plus two hours)", got.Num(), want)
+	}
+	local, err := callBuiltin(t, "strftime", vStr("%H:%M %z"), vNum(float64(fixed.Unix())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local.Str() != "23:30 +0200" {
+		t.Errorf("strftime in the local zone = %q, want 23:30 +0200", local.Str())
+	}
+}

@@ -36,10 +36,10 @@ type smtpConn struct {
 }
 
 // tapConn sits between go-smtp and the TCP connection. It keeps the bytes
-// read before the first write (the server's banner), lets this package
-// set a new deadline when the first command is written, and ignores
-// go-smtp's own deadlines: go-smtp has one timeout for every command,
-// while each SMTP state here has its own, set on the TCP connection.
+// read before the first write (the server's banner), and it lets this
+// package set a new deadline when the first command is written. It ignores
+// go-smtp's own deadlines, because go-smtp has one timeout for every
+// command. Here each SMTP state has its own, set on the TCP connection.
 type tapConn struct {
 	net.Conn
 	banner       bytes.Buffer
@@ -73,7 +73,7 @@ func (t *tapConn) SetReadDeadline(time.Time) error  { return nil }
 func (t *tapConn) SetWriteDeadline(time.Time) error { return nil }
 
 // replayConn gives a new go-smtp client, started after STARTTLS, the
-// server's original banner to read: a go-smtp client always begins by
+// server's original banner to read. A go-smtp client always begins by
 // reading a greeting, and go-smtp v0.26 has no exported way to issue
 // STARTTLS on a client that has already sent EHLO.
 type replayConn struct {
@@ -105,8 +105,8 @@ func (c *Client) connect(ctx context.Context, key poolKey, req *Request, t Timeo
 }
 
 // dial opens a connection, reads the banner, sends EHLO and starts TLS as
-// the policy asks. On failure it returns either the server's reply or an
-// error, and closes what it opened.
+// the TLS policy requires. On failure it closes what it opened and returns
+// the server's reply or an error.
 func (c *Client) dial(ctx context.Context, key poolKey, req *Request, t Timeouts) (*smtpConn, *failure) {
 	d := net.Dialer{Timeout: t.Connect}
 	if key.local.IsValid() {
@@ -172,10 +172,10 @@ func (c *Client) dial(ctx context.Context, key poolKey, req *Request, t Timeouts
 	return sc, nil
 }
 
-// startTLS issues STARTTLS, shakes hands and greets again over TLS. A
-// refusal is returned as a reply: with an optional policy the caller could
-// go on in plain text, but a server that offers STARTTLS and then refuses
-// it is treated like any failed connection, so the next host is tried.
+// startTLS issues STARTTLS, runs the TLS handshake and sends EHLO again
+// over TLS. A refusal is returned as a reply. A server that offers
+// STARTTLS and then refuses it is treated like any failed connection, even
+// with an optional policy, so the next host is tried.
 func (c *Client) startTLS(ctx context.Context, sc *smtpConn, base *tls.Config, t Timeouts) (*Reply, *AttemptError) {
 	sc.raw.SetDeadline(time.Now().Add(t.StartTLS))
 	if _, err := io.WriteString(sc.tap, "STARTTLS\r\n"); err != nil {
@@ -229,9 +229,8 @@ func (c *Client) startTLS(ctx context.Context, sc *smtpConn, base *tls.Config, t
 }
 
 // transaction sends one message on sc and fills attempts. It returns false
-// when sc failed before the server answered MAIL FROM, which on a reused
-// connection means it died while idle; attempts are then left unset and
-// sc is closed.
+// when a reused sc failed before the reply to MAIL FROM, which means it
+// died while idle. Then attempts are left unset and sc is closed.
 func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, attempts []Attempt, t Timeouts) bool {
 	stop := context.AfterFunc(ctx, func() {
 		sc.broken = true
@@ -329,9 +328,9 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 	return true
 }
 
-// release parks sc for the next message, or closes it when it failed, was
-// cut by a cancellation, answered 421 or carried its maximum of messages.
-// After a refused transaction the server gets RSET first.
+// release parks sc for the next message. It closes sc instead after an
+// error, a cancellation, a 421 reply or the maximum of messages. After a
+// rejected transaction it sends RSET first.
 func (c *Client) release(sc *smtpConn, reply *Reply, aerr *AttemptError, t Timeouts) {
 	switch {
 	case aerr != nil || sc.broken:
@@ -359,7 +358,7 @@ func (c *Client) release(sc *smtpConn, reply *Reply, aerr *AttemptError, t Timeo
 	}
 }
 
-// quit says QUIT and closes, bounded by the QUIT timeout.
+// quit sends QUIT and closes, bounded by the QUIT timeout.
 func (sc *smtpConn) quit() {
 	if sc.broken {
 		sc.close()

@@ -268,8 +268,8 @@ func contextError(ctx context.Context, name string) *AttemptError {
 		Message: fmt.Sprintf("lookup of %s: %v", name, ctx.Err())}
 }
 
-// query asks the servers in turn and returns the answer with its cache
-// lifetime.
+// query sends the query to the servers in turn and returns the records
+// with their cache lifetime.
 func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, time.Duration, *AttemptError) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)

@@ -89,7 +89,8 @@ type Conn struct {
 	LocalAddr  netip.AddrPort
 	// HELO is the name the client gave in HELO or EHLO.
 	HELO string
-	// Extended reports whether the client used EHLO.
+	// Extended reports whether the client used EHLO; always true for
+	// now, because go-smtp v0.26 does not report it.
 	Extended bool
 	// TLS is set once STARTTLS has completed.
 	TLS *TLSInfo

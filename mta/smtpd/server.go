@@ -7,8 +7,8 @@
 // optional interfaces of the backend. The server enforces a message size
 // limit, a recipient limit, a limit on simultaneous connections (excess
 // clients get 421 and are disconnected) and an idle timeout per read. A
-// panic in a hook or in the backend is logged with its stack and the
-// client gets 421 and is disconnected; other sessions go on.
+// panic in a hook or in the backend is logged with its stack. That client
+// gets 421 and is disconnected, and other sessions go on.
 package smtpd
 
 import (
@@ -207,7 +207,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 }
 
-// turnAway answers a connection over the limit with 421 and closes it.
+// turnAway replies 421 to a connection over the limit and closes it.
 func (s *Server) turnAway(c net.Conn) {
 	s.log.Warn("smtpd: connection limit reached, rejecting client", "server_id", s.cfg.ServerID,
 		"remote", c.RemoteAddr().String(), "limit", s.cfg.MaxConnections)

@@ -34,8 +34,8 @@ func (s *Server) newSession(c *smtp.Conn) (sess smtp.Session, err error) {
 		return nil, errors.New("smtpd: connection was not accepted by this server")
 	}
 	sc.info.HELO = c.Hostname()
-	// go-smtp does not tell HELO from EHLO; a client that used EHLO
-	// sees extensions, so the first extended command shows it later.
+	// NOTE: go-smtp v0.26 does not report whether the client used HELO or
+	// EHLO, so Extended is always true.
 	sc.info.Extended = true
 
 	ss := &session{s: s, c: c, conn: sc}

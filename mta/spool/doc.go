@@ -28,21 +28,25 @@
 // # Durability
 //
 // [Writer.Commit], [Spool.Update] and [Spool.Remove] return only once their
-// change is durable. Each change is first made to the message file without
-// a sync (a new file is written under tmp/ and renamed into queue/) and
-// then recorded in the write-ahead log, whose records carry the whole new
-// file, the recipient update or the removal. The log batches concurrent
-// callers (group commit): a caller joins the next sync round, and one
-// fdatasync of the log serves every caller that joined it.
+// change is durable. Each change is made without a sync and then recorded
+// in the write-ahead log. A log record contains the whole new message file,
+// a recipient update or a removal. The log batches concurrent callers
+// (group commit): a caller joins the next sync round, and one fdatasync of
+// the log serves every caller that joined it.
+//
+// A new message within [Options.InlineLimit] stays in memory: its file is
+// written only if it is still queued at the checkpoint of its log segment.
+// Updates go to the file, or to the memory copy before that.
 //
 // A log segment is closed after 16 MiB or 5 seconds. A checkpoint then
 // makes the message files it covers durable and deletes it: with
 // [SyncFilesystem] (the default on Linux) by one syncfs(2) of the spool's
 // filesystem, with [SyncFiles] by an fsync of each of those files and of
-// queue/. A message delivered before its checkpoint never has its own file
-// synced. A message larger than [Options.InlineLimit] is not copied into
-// the log; its file is fsynced in place and the rename is made durable by
-// an fsync of queue/ shared between concurrent writers.
+// queue/. A message delivered before its checkpoint never gets a file. A
+// message larger than [Options.InlineLimit] is not copied into the log:
+// it is streamed to a file under tmp/, fsynced, and renamed into queue/,
+// and an fsync of queue/ shared between concurrent writers makes the
+// rename durable.
 //
 // # Recovery
 //

@@ -100,7 +100,7 @@ type record struct {
 // errTorn reports a record cut short at the end of the file: an update
 // whose write was interrupted by a crash and was never acknowledged.
 type errTorn struct {
-	offset int64 // where the torn record starts
+	offset int64 // file offset of the torn record
 	reason string
 }
 

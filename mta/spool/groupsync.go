@@ -7,7 +7,7 @@ import (
 
 // groupSync batches durability requests: every caller of wait that arrives
 // while a sync runs joins the next round, and that round's single sync
-// serves all of them. No goroutine runs while nobody waits.
+// serves all of them. The sync goroutine exits when no caller waits.
 type groupSync struct {
 	sync func() error
 

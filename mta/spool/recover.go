@@ -33,8 +33,8 @@ func (s *Spool) readFile(path string, verifyData bool) (*Message, error) {
 // parseFile parses a message file of the given size and replays its
 // records. With verifyData the data is read and checked against its CRC.
 // A bad record after the envelope is returned as *errTorn together with
-// the message without it: updates are appended without a sync, so after a
-// power failure the end of a file may hold garbage, and the log holds
+// the message without it. Updates are appended without a sync, so after a
+// power failure the end of a file may contain garbage. The log contains
 // every update that was not yet synced.
 func parseFile(f io.ReaderAt, size int64, id string, verifyData bool) (*Message, error) {
 	h := make([]byte, headerSize)

@@ -64,9 +64,9 @@ func (s *Spool) Update(id string, r Recipient) error {
 
 	if e.updates >= s.opts.CompactAfter && e.pending == nil {
 		if err := s.compact(id); err != nil {
-			// The record is in the file and goes to the log below; a
-			// failed rewrite only means a longer file, so it is logged
-			// and retried on a later update.
+			// The record is in the file and goes to the log below. A
+			// failed rewrite only leaves a longer file, so it is logged
+			// and tried again on a later update.
 			s.log.Warn("spool: compacting message file failed", "msg_id", id, "error", err)
 		} else {
 			e.updates = 0

@@ -15,9 +15,9 @@ import (
 )
 
 // The write-ahead log makes spool changes durable with one fdatasync per
-// group of concurrent callers. Every change is first made to the message
-// file without syncing it, then logged here; a checkpoint later makes the
-// files durable and deletes the log segments it covered. Messages that are
+// group of concurrent callers. Every change is made in memory or in the
+// message file without a sync, and then logged here. A checkpoint later
+// makes the files durable and deletes the log segments it covered. Messages that are
 // delivered before the next checkpoint are never synced to disk at all,
 // apart from their log records.
 
@@ -36,12 +36,12 @@ const (
 )
 
 // spareName is the file a new segment is prepared in. Segments are filled
-// with zeros and synced before use, so that a log write overwrites blocks
-// that already exist: fdatasync then has no file size or extent change to
-// commit to the filesystem journal, which made it about twice as fast
-// under concurrent disk load on ext4 (a measurement on one shared VM, 16
-// KiB writes: 500 against 1,100-1,400 syncs per second). A zeroed region
-// ends the log on reading, because a zero record fails its checksum.
+// with zeros and synced before use, so a log write overwrites blocks that
+// already exist. Then fdatasync has no file size or extent change to commit
+// to the filesystem journal. On ext4 under concurrent disk load that made
+// it about twice as fast (one shared VM, 16 KiB writes: 500 against
+// 1,100-1,400 syncs per second). A zeroed region ends the log on reading,
+// because a zero record fails its checksum.
 const spareName = "spare.tmp"
 
 // walEntry is one decoded log record.
@@ -91,7 +91,7 @@ type wal struct {
 	cur *walSegment
 
 	synced groupSync
-	// rotateNow asks the next flush to close the current segment.
+	// rotateNow makes the next flush close the current segment.
 	rotateNow atomic.Bool
 
 	// full holds the segments closed for writing that wait for a

@@ -15,7 +15,7 @@ import (
 func NewID() string {
 	id, err := uuid.NewV7()
 	if err != nil {
-		// NewV7 fails only when the system random source fails.
+		// NewV7 returns an error only from the system random source.
 		panic("spool: generating a message id: " + err.Error())
 	}
 	return id.String()
@@ -42,9 +42,9 @@ type Writer struct {
 	buf *bufio.Writer
 }
 
-// Create starts a new message. An empty id asks for a new one from NewID;
-// a caller that already logged a transaction id passes it here, so that
-// the same id names the message everywhere.
+// Create starts a new message. With an empty id it takes a new one from
+// NewID. A caller that already logged a transaction id passes it here, so
+// that the same id names the message everywhere.
 func (s *Spool) Create(id string) (*Writer, error) {
 	if id == "" {
 		id = NewID()
@@ -166,8 +166,8 @@ func (w *Writer) commitInline(m *Message, header, rec []byte) error {
 	w.s.track(m, file)
 	if err := w.s.wal.log(walNew, w.id, file); err != nil {
 		// If the record reached the disk anyway, recovery brings the
-		// message back; the client, told of a failure, may have sent it
-		// again, so it may arrive twice, which at-least-once allows.
+		// message back. The client got an error and may send it again,
+		// so it may arrive twice, which at-least-once delivery allows.
 		w.s.untrack(w.id)
 		return err
 	}

@@ -293,7 +293,7 @@ const maxRandomBytes = 1 << 20
 // cryptographic random source.
 func secureRandomBytes(n int) []byte {
 	b := make([]byte, n)
-	rand.Read(b) // never fails on supported platforms (crypto/rand contract since Go 1.24)
+	rand.Read(b) // crypto/rand.Read does not return errors since Go 1.24
 	return b
 }
 

@@ -110,9 +110,9 @@ func openFilePath(path string) (*fileHandle, error) {
 // optional "file://" or "file:" prefix, then an absolute path, or a path
 // relative to the directory of the script making the call.
 //
-// NOTE: language.md resolves plain names against the program's script
-// root; the call's own directory is used because the VM does not expose
-// the root to builtins, which differs only for included files in other
+// NOTE: the language resolves plain names against the program's script
+// root. Builtins cannot see that root, so the calling file's directory is
+// used instead. The two differ only for included files in other
 // directories.
 func resolveScriptPath(c *vm.Call, name string) string {
 	name = strings.TrimPrefix(name, "file://")

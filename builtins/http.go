@@ -46,7 +46,7 @@ type httpRequest struct {
 	proxy          *string // nil: from the environment
 }
 
-// httpResponse is what http() returns to the script.
+// httpResponse is the status, body and headers of a completed request.
 type httpResponse struct {
 	status  int
 	body    []byte

@@ -56,7 +56,12 @@ func withMemoryKey(c *vm.Call, key string, fn func(mem *vm.Memory) (vm.Value, er
 }
 
 // lockedMemory takes key's lock for owner, runs fn and releases the lock.
-// It fails only when ctx ends while waiting for another run.
+// It returns fn's result, or ctx's error when ctx ends while another run
+// holds the key.
+//
+// NOTE: entering a barrier inside a memory callback is not refused yet,
+// because the VM's barrier does not consult the callback state; two runs
+// doing that on crossed keys wait until their runs are cancelled.
 func lockedMemory(ctx context.Context, owner any, key string, fn func(mem *vm.Memory) (vm.Value, error)) (vm.Value, error) {
 	mem := vm.SharedMemory()
 	unlock, err := mem.Lock(ctx, owner, key)

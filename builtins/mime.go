@@ -87,9 +87,9 @@ func isHeaderName(name string) bool {
 	return true
 }
 
-// encodeHeaderValue prepares a header value for writing: with encode,
+// encodeHeaderValue prepares a header value for writing. With encode,
 // non-ASCII text becomes RFC 2047 encoded words and long values are folded
-// at spaces; without it, only line breaks are checked.
+// at spaces. Without it, only line breaks are checked.
 func encodeHeaderValue(name, value string, encode bool) (string, error) {
 	if !encode {
 		if strings.ContainsAny(value, "\r\n") && !isFoldedValue(value) {

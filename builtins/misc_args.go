@@ -105,8 +105,8 @@ func (a libArgs) options(i int) (libOptions, error) {
 type libOptions struct {
 	c   *vm.Call
 	arr *vm.Array
-	// what names the array in errors, "option" unless the options are a
-	// structured argument such as queue_policy's policy.
+	// what is the word for an entry in errors: "option", or for a
+	// structured argument such as queue_policy's policy, "policy".
 	what string
 }
 

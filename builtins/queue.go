@@ -103,7 +103,8 @@ type DynamicEntry struct {
 	Remaining time.Duration
 }
 
-// QuotaUsage is what is queued under one quota name.
+// QuotaUsage is the number and total size of messages queued under one
+// quota name.
 type QuotaUsage struct {
 	Count int
 	Bytes int64
@@ -203,8 +204,8 @@ func builtinQueuePolicy(c *vm.Call, args []vm.Value) (vm.Value, error) {
 		return vm.None, err
 	}
 
-	// Everything the script may get wrong in value rather than type is
-	// checked before the host sees the request.
+	// Values of the right type but out of range are checked before the
+	// request reaches the host.
 	host, err := queueHost(c)
 	if err != nil {
 		return vm.None, err
@@ -379,9 +380,9 @@ func matcherMap(c *vm.Call, arr *vm.Array, what string) (map[string][]string, er
 	return out, nil
 }
 
-// readPolicyLimits reads queue_policy's policy array. A wrong type is an
-// error (the script is wrong); a value out of range is returned as problem
-// so the call can log it and return none.
+// readPolicyLimits reads queue_policy's policy array. A value of the wrong
+// type is an error. A value out of range is returned as problem instead,
+// so that the call can log it and return none.
 func readPolicyLimits(c *vm.Call, arr *vm.Array) (limits PolicyLimits, problem string, err error) {
 	p := nestedOptions(c, arr, "policy")
 

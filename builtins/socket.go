@@ -361,7 +361,7 @@ func recvFrom(c *vm.Call, pending *[]byte, datagram bool, conn net.Conn, timeout
 		return []byte{}, nil
 	}
 
-	// Fill the read-ahead buffer until the request can be answered from it.
+	// Fill the read-ahead buffer until it holds enough for the request.
 	need := 1
 	if flags.waitAll {
 		need = length

@@ -54,10 +54,10 @@ func parseURL(text string) (urlParts, bool) {
 	return p, true
 }
 
-// builtinURLParse is url_parse(url [, options]): an array with scheme,
-// username, password, hostname, port (a number), path, query and fragment,
-// leaving out the components that are absent; none when the text is not
-// a URL.
+// builtinURLParse is url_parse(url [, options]). It returns an array with
+// scheme, username, password, hostname, port (a number), path, query and
+// fragment, without the components the URL lacks, or none when the text
+// is not a URL.
 func builtinURLParse(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 1, 2); err != nil {
 		return vm.None, err

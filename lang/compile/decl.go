@@ -108,9 +108,9 @@ func (fs *funcState) checkArity(name string, params []*parser.Param, n int, pos 
 	if n < minArgs || (maxArgs >= 0 && n > maxArgs) {
 		switch {
 		case maxArgs < 0:
-			fs.errorf(pos, "%s(): expected at least %d arguments, got %d", name, minArgs, n)
+			fs.errorf(pos, "%s(): expected at least %d argument%s, got %d", name, minArgs, plural(minArgs), n)
 		case minArgs == maxArgs:
-			fs.errorf(pos, "%s(): expected %d arguments, got %d", name, minArgs, n)
+			fs.errorf(pos, "%s(): expected %d argument%s, got %d", name, minArgs, plural(minArgs), n)
 		default:
 			fs.errorf(pos, "%s(): expected %d to %d arguments, got %d", name, minArgs, maxArgs, n)
 		}
@@ -532,4 +532,11 @@ func (fs *funcState) importStmt(s *parser.ImportStmt) {
 
 func (fs *funcState) importAll(s *parser.ImportAllStmt) {
 	fs.mod.ns[s.Namespace] = fs.loadModule(s.At, s.Path.Value)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

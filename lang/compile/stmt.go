@@ -250,11 +250,17 @@ func isFresh(e parser.Expr) bool {
 
 func (fs *funcState) ifStmt(s *parser.IfStmt) {
 	if c, ok := fs.constValue(s.Cond); ok {
-		// Dead-code removal: only the taken branch is compiled.
-		if c.Truthy() {
-			fs.withBranch(func() { fs.stmt(s.Then) })
-		} else if s.Else != nil {
-			fs.withBranch(func() { fs.stmt(s.Else) })
+		// Dead-code removal: only the taken branch stays in the code. The
+		// other one is still compiled, so its errors are reported.
+		taken, dead := s.Then, s.Else
+		if !c.Truthy() {
+			taken, dead = s.Else, s.Then
+		}
+		if dead != nil {
+			fs.withBranch(func() { fs.discard(func() { fs.stmt(dead) }) })
+		}
+		if taken != nil {
+			fs.withBranch(func() { fs.stmt(taken) })
 		}
 		return
 	}
@@ -496,4 +502,14 @@ func noAssignments(e parser.Expr) bool {
 		return true
 	}
 	return false
+}
+
+// discard compiles fn for its errors and declarations and drops the
+// instructions it emitted.
+func (fs *funcState) discard(fn func()) {
+	p := fs.proto
+	n := len(p.Code)
+	fn()
+	p.Code, p.Lines, p.Cols = p.Code[:n], p.Lines[:n], p.Cols[:n]
+	fs.label = n
 }

@@ -24,20 +24,55 @@ func put[T any](s *slab[T], v T) *T {
 
 // arena holds the slabs of the most frequent node types.
 type arena struct {
-	variables   slab[Variable]
-	strings     slab[StringLit]
-	numbers     slab[NumberLit]
-	exprStmts   slab[ExprStmt]
-	args        slab[Arg]
-	assigns     slab[AssignExpr]
-	indexes     slab[IndexExpr]
-	binaries    slab[BinaryExpr]
-	arrayItems  slab[ArrayItem]
-	calls       slab[CallExpr]
-	idents      slab[Ident]
-	scratchArgs []*Arg
-	scratchItem []*ArrayItem
-	scratchStmt []Stmt
+	variables  slab[Variable]
+	strings    slab[StringLit]
+	numbers    slab[NumberLit]
+	exprStmts  slab[ExprStmt]
+	args       slab[Arg]
+	assigns    slab[AssignExpr]
+	indexes    slab[IndexExpr]
+	binaries   slab[BinaryExpr]
+	arrayItems slab[ArrayItem]
+	calls      slab[CallExpr]
+	idents     slab[Ident]
+
+	// Lists under construction, as stacks shared by nested lists: each
+	// list appends above a mark and popScratch copies its part out, so a
+	// finished list has its exact size and costs one allocation.
+	scratchArgs  []*Arg
+	scratchItems []*ArrayItem
+	scratchStmts []Stmt
+}
+
+// popScratch returns a copy of (*stack)[mark:] and truncates the stack to
+// mark; an empty part gives nil.
+func popScratch[T any](stack *[]T, mark int) []T {
+	s := *stack
+	if len(s) == mark {
+		return nil
+	}
+	out := make([]T, len(s)-mark)
+	copy(out, s[mark:])
+	clear(s[mark:])
+	*stack = s[:mark]
+	return out
+}
+
+// scratchMarks records the heights of the scratch stacks, so a statement
+// that fails to parse can drop what it left on them.
+type scratchMarks struct{ args, items, stmts int }
+
+func (a *arena) marks() scratchMarks {
+	return scratchMarks{len(a.scratchArgs), len(a.scratchItems), len(a.scratchStmts)}
+}
+
+func (a *arena) reset(m scratchMarks) {
+	clear(a.scratchArgs[m.args:])
+	clear(a.scratchItems[m.items:])
+	clear(a.scratchStmts[m.stmts:])
+	a.scratchArgs = a.scratchArgs[:m.args]
+	a.scratchItems = a.scratchItems[:m.items]
+	a.scratchStmts = a.scratchStmts[:m.stmts]
 }
 
 // tokenBuffers recycles token slices between parses; the syntax tree keeps

@@ -232,22 +232,23 @@ func (p *parser) parsePostfix(incDec bool) Expr {
 
 // parseArgs parses call arguments after the `(` up to and including the `)`.
 func (p *parser) parseArgs() []*Arg {
-	var args []*Arg
+	a := p.arena
+	mark := len(a.scratchArgs)
 	for p.peek().Type != tokRParen {
 		t := p.peek()
-		arg := put(&p.arena.args, Arg{At: p.at(t)})
+		arg := put(&a.args, Arg{At: p.at(t)})
 		if p.accept(tokEllipsis) {
 			arg.Spread = true
 		}
 		arg.X = p.parseExpr()
-		args = append(args, arg)
+		a.scratchArgs = append(a.scratchArgs, arg)
 		if !p.accept(tokComma) {
 			p.expectClosing(tokRParen)
-			return args
+			return popScratch(&a.scratchArgs, mark)
 		}
 	}
 	p.next()
-	return args
+	return popScratch(&a.scratchArgs, mark)
 }
 
 // parseSubscript parses `[index]`, the append form `[]` and the slice forms.
@@ -268,11 +269,13 @@ func (p *parser) parseSubscript(x Expr) Expr {
 	if typ := p.peek().Type; typ != tokColon && typ != tokScope {
 		low = p.parseExpr()
 	}
-	slice := &SliceExpr{At: at, X: x, Low: low}
-	switch p.peek().Type {
-	case tokRBracket:
+	if p.peek().Type == tokRBracket {
 		p.next()
 		return put(&p.arena.indexes, IndexExpr{At: at, X: x, Index: low})
+	}
+
+	slice := &SliceExpr{At: at, X: x, Low: low}
+	switch p.peek().Type {
 	case tokScope:
 		p.next()
 		if p.peek().Type != tokRBracket {
@@ -425,10 +428,11 @@ func (p *parser) parseScoped(scope *token) Expr {
 // parseArrayItems parses array literal items up to and including the
 // closing token.
 func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
-	var items []*ArrayItem
+	a := p.arena
+	mark := len(a.scratchItems)
 	for p.peek().Type != closing {
 		t := p.peek()
-		item := put(&p.arena.arrayItems, ArrayItem{At: p.at(t)})
+		item := put(&a.arrayItems, ArrayItem{At: p.at(t)})
 		if p.accept(tokEllipsis) {
 			item.Spread = true
 			item.Value = p.parseExpr()
@@ -439,14 +443,14 @@ func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
 				item.Value = p.parseExpr()
 			}
 		}
-		items = append(items, item)
+		a.scratchItems = append(a.scratchItems, item)
 		if !p.accept(tokComma) {
 			p.expectClosing(closing)
-			return items
+			return popScratch(&a.scratchItems, mark)
 		}
 	}
 	p.next()
-	return items
+	return popScratch(&a.scratchItems, mark)
 }
 
 // parseFuncLit parses an anonymous function after `function`.

@@ -99,7 +99,7 @@ func (p *parser) parseStmtOrSkip() Stmt {
 		return p.parseStmt()
 	}
 
-	start, depth := p.pos, p.depth
+	start, depth, marks := p.pos, p.depth, p.arena.marks()
 	var s Stmt
 	err := p.run(func() { s = p.parseStmt() })
 	if err == nil {
@@ -109,6 +109,7 @@ func (p *parser) parseStmtOrSkip() Stmt {
 		panic(bailout{err})
 	}
 
+	p.arena.reset(marks)
 	p.errs = append(p.errs, err)
 	if len(p.errs) >= maxErrors {
 		panic(bailout{errTooManyErrors})

@@ -153,10 +153,13 @@ func (p *parser) parseEnd() {
 func (p *parser) parseBlock() *BlockStmt {
 	open := p.expect(tokLBrace)
 	b := &BlockStmt{At: p.at(open)}
+	a := p.arena
+	mark := len(a.scratchStmts)
 	for {
 		t := p.peek()
 		if t.Type == tokRBrace {
 			b.End = p.at(t)
+			b.Stmts = popScratch(&a.scratchStmts, mark)
 			p.next()
 			return b
 		}
@@ -164,7 +167,7 @@ func (p *parser) parseBlock() *BlockStmt {
 			p.failUnexpected(t, "'}'")
 		}
 		if s := p.parseStmtOrSkip(); s != nil {
-			b.Stmts = append(b.Stmts, s)
+			a.scratchStmts = append(a.scratchStmts, s)
 		}
 	}
 }

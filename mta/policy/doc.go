@@ -13,9 +13,9 @@
 //     replaces a raw value with "#name" when it matches one of the rollup's
 //     items, so all Google MX hosts can share the key remotemx=#gsuite.
 //   - The policy's conditions are tested against the key in order. The
-//     first whose every field matcher matches gives the key its Limits;
-//     otherwise the policy's default applies; without a default the policy
-//     does not limit that key.
+//     first whose every field matcher matches gives the key its Limits.
+//     When none matches, the policy's default applies, and a policy
+//     without a default does not limit that key.
 //   - A suspend is a set of field matchers tested against the raw values.
 //     While one matches, the entry is not picked up.
 //

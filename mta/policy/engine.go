@@ -45,9 +45,11 @@ type Refusal struct {
 	Limits    *Limits
 	// Suspend is the matching suspend for ReasonSuspend.
 	Suspend *Suspend
-	// Until is the earliest time the entry may go, considering every
-	// policy that holds it. It is zero when only a released concurrency
-	// slot can free it, or for a configured suspend, which has no end.
+	// Until is the earliest time the entry may go, from the rate limits,
+	// connect intervals and dynamic suspends that hold it. A full
+	// concurrency limit may hold it longer. Until is zero when only a
+	// released concurrency slot can free the entry, and for a configured
+	// suspend, because that has no end.
 	Until time.Time
 }
 

@@ -74,8 +74,8 @@ func parseSeconds(s string) (time.Duration, error) {
 	return time.Duration(d), nil
 }
 
-// Limits are what a condition or default gives a key. A zero limit field
-// means that limit is not set.
+// Limits are the limits, tags and properties a condition or default gives a
+// key. A zero limit field means that limit is not set.
 type Limits struct {
 	// Concurrency is the maximum number of attempts in flight for the key.
 	Concurrency int

@@ -87,8 +87,8 @@ func (l *loader) errorf(n *yaml.Node, path, format string, args ...any) {
 	l.errs = append(l.errs, e)
 }
 
-// nullNode stands in for every node past maxNodes, so that callers never
-// see nil.
+// nullNode replaces every node past maxNodes, so that callers never see
+// nil.
 var nullNode = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 
 // resolve follows aliases and counts nodes against maxNodes. Past the

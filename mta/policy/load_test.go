@@ -576,3 +576,23 @@ func TestParseLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestWildcardLongSuffix(t *testing.T) {
+	long := strings.Repeat("a", 150) + "." + strings.Repeat("b", 150) + ".example"
+	src := "policies:\n  - fields:\n      - remotemx:\n          long: ['*." + long + "', '*.short.example']\n    default: {concurrency: 1}\n"
+	cfg, err := Load("w.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(cfg)
+	for _, c := range []struct{ mx, value string }{
+		{"mx." + long, "#long"},
+		{"x.y.short.example", "#long"},
+		{long, long},
+		{"mx.other.example", "mx.other.example"},
+	} {
+		if got := e.Explain(&Entry{RemoteMX: c.mx}).Policies[0].Values[0]; got != c.value {
+			t.Errorf("%.20s…: key value %.20q, want %.20q", c.mx, got, c.value)
+		}
+	}
+}

@@ -42,6 +42,11 @@ type matcherSet struct {
 	suffix map[string]int32
 	addrs  map[netip.Addr]int32
 	slow   []int32 // regexes, networks and rollup references, in order
+
+	// suffixLens has bit n set when suffix holds a suffix of n bytes
+	// (n < 256), so first hashes only suffixes of lengths that occur.
+	suffixLens [4]uint64
+	longSuffix bool // suffix holds one of 256 bytes or more
 }
 
 func newMatcherSet(f Field) *matcherSet {
@@ -65,6 +70,11 @@ func (s *matcherSet) add(m matcher) {
 		}
 		if _, dup := s.suffix[m.value]; !dup {
 			s.suffix[m.value] = i
+		}
+		if n := len(m.value); n < 256 {
+			s.suffixLens[n/64] |= 1 << (n % 64)
+		} else {
+			s.longSuffix = true
 		}
 	case m.kind == matchPrefix && m.prefix.IsSingleIP():
 		if s.addrs == nil {
@@ -99,6 +109,9 @@ func (s *matcherSet) first(v string, rolled bool, ctx *matchContext) int32 {
 	if s.suffix != nil {
 		for j := 0; j < len(v); j++ {
 			if v[j] != '.' {
+				continue
+			}
+			if n := len(v) - j; n < 256 && s.suffixLens[n/64]&(1<<(n%64)) == 0 || n >= 256 && !s.longSuffix {
 				continue
 			}
 			if i, ok := s.suffix[v[j:]]; ok && (best < 0 || i < best) {
@@ -164,7 +177,7 @@ func (c *matchContext) rollsUpTo(f Field, v, name string) bool {
 	return false
 }
 
-// matcherScope tells compileMatcher which references a matcher may use.
+// matcherScope is the set of lists and rollups a matcher may reference.
 type matcherScope struct {
 	lists   map[string]*valueList
 	rollups *rollupSet // the policy's rollups of this field, for "#name" in conditions

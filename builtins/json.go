@@ -52,7 +52,8 @@ func builtinJSONDecode(c *vm.Call, args []vm.Value) (vm.Value, error) {
 
 // decodeJSON parses one JSON text (any value at the top) into an HSL
 // value. ok is false for invalid JSON, trailing text or nesting deeper
-// than maxJSONDepth.
+// than maxJSONDepth. Bytes that are not valid UTF-8 stay as they are in
+// the decoded strings, because HSL strings are byte strings.
 func decodeJSON(text string, comments bool) (v vm.Value, ok bool) {
 	d := &jsonDecoder{data: text, comments: comments}
 	v, ok = d.value()

@@ -44,8 +44,8 @@ type arena struct {
 	scratchStmts []Stmt
 }
 
-// popScratch returns a copy of (*stack)[mark:] and truncates the stack to
-// mark; an empty part gives nil.
+// popScratch returns a copy of (*stack)[mark:], or nil when that part is
+// empty, and truncates the stack to mark.
 func popScratch[T any](stack *[]T, mark int) []T {
 	s := *stack
 	if len(s) == mark {

@@ -4,7 +4,7 @@
 // statement implements Stmt, and every node carries a source position. That
 // is the position of the node's first token, except for operator nodes
 // (binary, assignment, conditional, subscript, call, property, postfix),
-// which carry the position of their operator as their field comments say.
+// which carry the position of their operator as their field comments state.
 // ParseFile is the entry point.
 package parser
 

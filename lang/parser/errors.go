@@ -16,7 +16,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: syntax error: %s", e.Pos, e.Msg)
 }
 
-// ErrorList is the error ParseFile returns: every syntax error found, in
+// ErrorList is the error ParseFile returns: the syntax errors found, in
 // source order.
 type ErrorList []*Error
 

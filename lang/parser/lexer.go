@@ -17,9 +17,9 @@ const (
 	tokIdent lexer.TokenType = iota + 1
 	tokVar
 	tokNumber
-	tokString // double-quoted, Value is the source text including quotes
-	tokRaw    // raw string, Value is the source text including delimiters
-	tokRegex  // regex literal, Value is the source text from `#/`
+	tokString // double-quoted string, its text including the quotes
+	tokRaw    // raw string, its text including the delimiters
+	tokRegex  // regex literal, its text from `#/` to the last flag
 
 	// Punctuation and operators.
 	tokPlus        // +
@@ -221,15 +221,15 @@ func (lexDefinition) LexBytes(filename string, src []byte) (lexer.Lexer, error) 
 	return newScanner(filename, string(src), 1, 1), nil
 }
 
-// scanner splits HSL source into participle tokens. Token values are
-// substrings of the source, so scanning allocates nothing per token.
+// scanner splits HSL source into tokens. Its Next method hands them to
+// participle as participle tokens, whose values are substrings of the
+// source.
 type scanner struct {
 	file      string
 	src       string
 	off       int // next byte to read
 	line      int
 	lineStart int // offset of the first byte of the current line, may be negative for embedded sources
-	base      int // offset added to every reported Offset
 
 	firstLine      int // line of the first byte of src
 	firstLineStart int // lineStart value for the first line of src
@@ -243,7 +243,7 @@ func newScanner(file, src string, line, col int) *scanner {
 }
 
 func (s *scanner) pos(off int) lexer.Position {
-	return lexer.Position{Filename: s.file, Offset: s.base + off, Line: s.line, Column: off - s.lineStart + 1}
+	return lexer.Position{Filename: s.file, Offset: off, Line: s.line, Column: off - s.lineStart + 1}
 }
 
 func (s *scanner) errorAt(pos lexer.Position, format string, args ...any) *Error {
@@ -256,9 +256,9 @@ func (s *scanner) newline(off int) {
 	s.lineStart = off + 1
 }
 
-// token is one scanned token. It holds no pointers, so a token slice is
-// cheap to fill and costs the garbage collector nothing to scan; the text
-// is src[Off:End] of the scanned source. Offsets are 32-bit, which limits a
+// token is one scanned token, whose text is src[Off:End] of the scanned
+// source. It holds no pointers, so a token slice is cheap to fill and the
+// garbage collector never scans it. Offsets are 32-bit, which limits a
 // source file to 2 GiB.
 type token struct {
 	Type lexer.TokenType
@@ -297,7 +297,7 @@ func (s *scanner) Next() (lexer.Token, error) {
 	return lexer.Token{
 		Type:  t.Type,
 		Value: s.src[t.Off:t.End],
-		Pos:   lexer.Position{Filename: s.file, Offset: s.base + int(t.Off), Line: int(t.Line), Column: int(t.Col)},
+		Pos:   lexer.Position{Filename: s.file, Offset: int(t.Off), Line: int(t.Line), Column: int(t.Col)},
 	}, nil
 }
 
@@ -631,7 +631,7 @@ func (s *scanner) posOf(off int) lexer.Position {
 			lineStart = i + 1
 		}
 	}
-	return lexer.Position{Filename: s.file, Offset: s.base + off, Line: line, Column: off - lineStart + 1}
+	return lexer.Position{Filename: s.file, Offset: off, Line: line, Column: off - lineStart + 1}
 }
 
 func (s *scanner) unterminated(start int, what string) *Error {

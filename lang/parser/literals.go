@@ -6,7 +6,8 @@ import (
 )
 
 // numberValue converts a number token, already checked by the scanner, to
-// its float64 value. Integers beyond 2^53 round to the nearest float64.
+// its float64 value. Integers beyond 2^53 lose precision, as the language
+// defines.
 func numberValue(raw string) float64 {
 	digits := raw
 	if strings.IndexByte(digits, '_') >= 0 {

@@ -267,6 +267,9 @@ func (fs *funcState) expr(e parser.Expr) {
 			return
 		}
 		fs.pathOp(e.Target, vm.OpUnsetPath, e.At)
+		if v, ok := e.Target.(*parser.Variable); ok {
+			delete(fs.definite, v.Name)
+		}
 	case *parser.CacheExpr:
 		fs.cache(e)
 	default:

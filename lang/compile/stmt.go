@@ -455,6 +455,8 @@ func (fs *funcState) barrier(s *parser.BarrierStmt) {
 	if s.Var != nil {
 		fs.assigned[s.Var.Name] = true
 		root = int(fs.rootOf(s.Var.Name, s.Var.At, true))
+		// The barrier leaves the variable unset when nothing is stored.
+		delete(fs.definite, s.Var.Name)
 	}
 	fs.pos = s.At
 	fs.emit(vm.OpBarrier, root, 0)

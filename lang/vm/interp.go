@@ -270,10 +270,6 @@ reload:
 				stack[sp-1] = Number(-v.num())
 				continue
 			}
-			if !numeric(v) && v.kind != KindNone {
-				err = Errorf("invalid operand to unary '-': %s", v.TypeName())
-				goto fail
-			}
 			stack[sp-1] = Number(-v.ToNumber())
 		case OpPlus:
 			stack[sp-1] = Number(stack[sp-1].ToNumber())

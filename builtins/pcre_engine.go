@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -16,6 +17,12 @@ type pcreRegex struct {
 	groupCount int
 	groupNames []string // groupNames[i] names group i, "" when unnamed
 }
+
+// pcreMatchTimeout bounds one search of a pattern, so that catastrophic
+// backtracking cannot hold a run forever: the engine does not watch the
+// run's context. It equals the default wall-time limit of a hook run.
+// Tests lower it.
+var pcreMatchTimeout = 60 * time.Second
 
 // compilePCRE compiles pattern with flags.
 func compilePCRE(pattern string, flags regexFlags) (*pcreRegex, error) {
@@ -41,6 +48,7 @@ func compilePCRE(pattern string, flags regexFlags) (*pcreRegex, error) {
 		// as an unknown \p{…} name).
 		return nil, fmt.Errorf("unsupported pattern: %v", err)
 	}
+	re.MatchTimeout = pcreMatchTimeout
 
 	return &pcreRegex{
 		pattern:    pattern,
@@ -122,7 +130,17 @@ func (m *pcreMatch) Group(i int) (string, bool) {
 
 // MatchString reports whether s contains a match.
 func (r *pcreRegex) MatchString(s string) (bool, error) {
-	return r.re.MatchRunes(r.prepare(s).runes)
+	ok, err := r.re.MatchRunes(r.prepare(s).runes)
+	return ok, r.engineError(err)
+}
+
+// engineError rewords an error of the engine, which can only be a match
+// timeout; the engine's own message would quote the whole subject.
+func (r *pcreRegex) engineError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("matching %s timed out after %v", r, pcreMatchTimeout)
 }
 
 // FindEach calls fn for each successive non-overlapping match in s, at
@@ -140,7 +158,7 @@ func (r *pcreRegex) FindEach(s string, limit int, fn func(*pcreMatch) (bool, err
 		}
 		m, err = r.re.FindNextMatch(m)
 	}
-	return err
+	return r.engineError(err)
 }
 
 // convert copies the group positions of m into byte spans.

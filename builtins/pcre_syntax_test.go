@@ -3,6 +3,7 @@ package builtins
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // firstMatch returns the groups of the first match as strings, with
@@ -258,5 +259,26 @@ func TestPCREUTF8Offsets(t *testing.T) {
 	got := firstMatch(t, re, "\xc3\xa9\xe2\x82\xacbb\xff")
 	if len(got) != 2 || got[1] != "bb" {
 		t.Errorf("groups = %q, want [bb bb]", got)
+	}
+}
+
+func TestPCREMatchTimeout(t *testing.T) {
+	defer func(d time.Duration) { pcreMatchTimeout = d }(pcreMatchTimeout)
+	pcreMatchTimeout = 50 * time.Millisecond
+
+	re, err := compilePCRE(`^(a+)+$`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = re.MatchString(strings.Repeat("a", 40) + "b")
+	if err == nil {
+		t.Fatal("catastrophic backtracking finished without an error, want a timeout")
+	}
+	if want := "matching /^(a+)+$/ timed out after 50ms"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("the match took %v, want it stopped near the 50ms timeout", elapsed)
 	}
 }

@@ -184,8 +184,8 @@ type Proto struct {
 	IsInit     bool // a constructor: the call yields $this
 }
 
-// Capture says where OpClosure finds one captured variable in the
-// enclosing frame.
+// Capture is the location of one captured variable in the frame that
+// evaluates OpClosure.
 type Capture struct {
 	Kind int // RootCell, RootFree or RootGlobal
 	Slot int

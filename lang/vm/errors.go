@@ -33,7 +33,7 @@ type StackFrame struct {
 type Error struct {
 	// Message is the text without position, e.g. "division by zero".
 	Message string
-	// Pos is where the error was raised.
+	// Pos is the source position of the failed operation.
 	Pos Pos
 	// Stack is the HSL call stack at the point of the error, innermost
 	// first.
@@ -83,7 +83,7 @@ func (e plainError) Error() string { return string(e) }
 
 // ErrHalt ends a run early without an error: a builtin (a terminating
 // context function such as Accept or Reject) returns it, or an error that
-// wraps it, and Run returns nil. try/catch never sees it.
+// wraps it, and Run returns nil. try/catch never catches it.
 var ErrHalt = errors.New("script halted")
 
 // Sentinel messages of the limits; Run returns an *Error with one of them.

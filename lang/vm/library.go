@@ -37,8 +37,8 @@ func NewLibrary() *Library {
 	return l
 }
 
-// Extend returns a child library that sees every name of l; names defined
-// in the child shadow l's.
+// Extend returns a child library that also resolves every name of l.
+// Names defined in the child shadow those of l.
 func (l *Library) Extend() *Library {
 	return &Library{parent: l, funcs: map[string]*Function{}, classes: map[string]*Class{}}
 }

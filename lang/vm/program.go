@@ -139,10 +139,10 @@ func (p *Program) Limits() Limits { return p.limits }
 // GlobalNames returns the main script's global variable names.
 func (p *Program) GlobalNames() []string { return p.main.Globals }
 
-// Run executes the program once. ctx cancels the run (an uncatchable
-// script error). The error is nil on success, when the script returns at
-// top level, and when a builtin ends the run with ErrHalt; otherwise it is
-// an *Error with the position and HSL call stack.
+// Run executes the program once, and canceling ctx ends it with an
+// uncatchable script error. The error is nil on success, when the script
+// returns at top level, and when a builtin ends the run with ErrHalt.
+// Otherwise it is an *Error with the position and HSL call stack.
 func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()

@@ -63,18 +63,12 @@ func benchEngine(tb testing.TB) (*Engine, []Entry) {
 
 // benchEngineSized is benchEngine with sources × 1,000 sub-queues.
 func benchEngineSized(tb testing.TB, sources int) (*Engine, []Entry) {
-	e := New(benchConfig(tb), WithClock(&stepClock{}), WithLogger(discardLogger))
-	for i := range benchDynamic {
-		_, _, err := e.AddPolicy(PolicyRequest{
-			Fields:    []string{"localip", "remotemx"},
-			Condition: map[string][]string{"remotemx": {fmt.Sprintf("mx%d.dyn.example", i)}},
-			Limits:    Limits{Concurrency: 100000, Rate: Rate{1000, time.Second}},
-			TTL:       time.Hour,
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	entries := benchEntries(sources)
+	return benchEngineFor(tb, entries), entries
+}
+
+// benchEntries returns sources × 1,000 entries, one per per-mx key.
+func benchEntries(sources int) []Entry {
 	entries := make([]Entry, 0, sources*benchHosts)
 	for h := range benchHosts {
 		var mx string
@@ -96,6 +90,24 @@ func benchEngineSized(tb testing.TB, sources int) (*Engine, []Entry) {
 		j := (i * 7919) % len(entries)
 		entries[i], entries[j] = entries[j], entries[i]
 	}
+	return entries
+}
+
+// benchEngineFor returns an engine with the bench configuration, 1,000
+// dynamic policies, and one sub-queue per entry, made by one pickup each.
+func benchEngineFor(tb testing.TB, entries []Entry) *Engine {
+	e := New(benchConfig(tb), WithClock(&stepClock{}), WithLogger(discardLogger))
+	for i := range benchDynamic {
+		_, _, err := e.AddPolicy(PolicyRequest{
+			Fields:    []string{"localip", "remotemx"},
+			Condition: map[string][]string{"remotemx": {fmt.Sprintf("mx%d.dyn.example", i)}},
+			Limits:    Limits{Concurrency: 100000, Rate: Rate{1000, time.Second}},
+			TTL:       time.Hour,
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
 	for i := range entries {
 		l, r, ok := e.Pickup(&entries[i])
 		if !ok {
@@ -103,7 +115,7 @@ func benchEngineSized(tb testing.TB, sources int) (*Engine, []Entry) {
 		}
 		l.Release()
 	}
-	return e, entries
+	return e
 }
 
 // BenchmarkPickup measures one pickup decision (suspend check, key
@@ -240,13 +252,16 @@ func BenchmarkConditionLookup(b *testing.B) {
 }
 
 // BenchmarkSubQueueMemory reports the heap bytes per live sub-queue,
-// including its map entry, interned key and rate window.
+// including its map entry, interned key and rate window, and the
+// configuration and dynamic policies spread over the 100,000 sub-queues.
+// The entries themselves are allocated before the first reading.
 func BenchmarkSubQueueMemory(b *testing.B) {
+	entries := benchEntries(benchSources)
 	for b.Loop() {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		e, entries := benchEngine(b)
+		e := benchEngineFor(b, entries)
 		// A second round of pickups gives every key two rate events.
 		for i := range entries {
 			l, _, _ := e.Pickup(&entries[i])
@@ -257,7 +272,6 @@ func BenchmarkSubQueueMemory(b *testing.B) {
 		n := e.Len()
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "B/subqueue")
 		b.ReportMetric(float64(n), "subqueues")
-		runtime.KeepAlive(entries)
 		runtime.KeepAlive(e)
 	}
 }

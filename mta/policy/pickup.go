@@ -244,7 +244,8 @@ func (l Lease) Release() {
 
 // Policies returns the policies that gave limits to the pickup, in
 // configuration order; policies that do not limit the entry's key are left
-// out. The slice is valid until Release.
+// out. The slice is valid until Release, and Policies is not safe to call
+// from two goroutines at once.
 func (l Lease) Policies() []Applied {
 	if !l.Held() {
 		return nil

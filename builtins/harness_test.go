@@ -3,14 +3,14 @@ package builtins
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // Helpers for calling builtins directly from Go tests. Builtins that call
-// back into HSL are tested through scripts instead, because a callback
-// needs a running interpreter.
+// back into HSL functions are tested through scripts instead.
 
 func vStr(s string) vm.Value  { return vm.String(s) }
 func vNum(f float64) vm.Value { return vm.Number(f) }
@@ -84,14 +84,23 @@ func quoteBytes(s string) string {
 	return b.String()
 }
 
-// callBuiltin calls a registered builtin outside a run.
+var (
+	invokeLibraryOnce sync.Once
+	invokeLibrary     *vm.Library
+)
+
+// callBuiltin calls a builtin outside a script through
+// vm.Library.Invoke, so errors carry the function name as in a run.
 func callBuiltin(t *testing.T, name string, args ...vm.Value) (vm.Value, error) {
 	t.Helper()
-	fn, ok := registeredFuncs[name]
-	if !ok {
+	invokeLibraryOnce.Do(func() {
+		invokeLibrary = vm.NewLibrary()
+		Install(invokeLibrary)
+	})
+	if _, ok := registeredFuncs[name]; !ok {
 		t.Fatalf("builtin %s is not registered", name)
 	}
-	return fn(&vm.Call{}, args)
+	return invokeLibrary.Invoke(name, args...)
 }
 
 // builtinCase is one call and its expected result: want is the show()

@@ -45,8 +45,8 @@ func TestStringBuiltins(t *testing.T) {
 		{name: "str_split", args: []vm.Value{s(""), s(",")}, want: `[0=>""]`},
 		{name: "str_split", args: []vm.Value{s("abc"), s("")}, want: `[0=>"a",1=>"b",2=>"c"]`},
 		{name: "str_split", args: []vm.Value{s("abc"), s(""), n(2)}, want: `[0=>"a",1=>"bc"]`},
-		{name: "str_split", args: []vm.Value{s("a,b"), l(s(","))}, errPart: "argument 2 (delimiter) must be a string, got array"},
-		{name: "str_split", args: []vm.Value{s("a")}, errPart: "expected 2 to 3 arguments, got 1"},
+		{name: "str_split", args: []vm.Value{s("a,b"), l(s(","))}, errPart: "str_split(): argument 2 (delimiter) must be a string, got array"},
+		{name: "str_split", args: []vm.Value{s("a")}, errPart: "str_split(): expected 2 to 3 arguments, got 1"},
 
 		{name: "str_find", args: []vm.Value{s("hello"), s("l")}, want: "2"},
 		{name: "str_find", args: []vm.Value{s("hello"), s("z")}, want: "-1"},

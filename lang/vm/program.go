@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Limits bound one run. A zero field means the default.
@@ -48,6 +49,7 @@ type Program struct {
 	limits  Limits
 	statics []Value // initial values of class static variables
 	pool    sync.Pool
+	idle    atomic.Pointer[thread]
 }
 
 // Module is one compiled file with its own global scope: the main script
@@ -147,12 +149,19 @@ func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	th, _ := p.pool.Get().(*thread)
+	// A one-slot cache in front of the pool serves back-to-back runs on
+	// one goroutine with two atomic operations.
+	th := p.idle.Swap(nil)
 	if th == nil {
-		th = newThread(p)
+		th, _ = p.pool.Get().(*thread)
+		if th == nil {
+			th = newThread(p)
+		}
 	}
 	err := th.run(ctx, opts)
 	th.reset()
-	p.pool.Put(th)
+	if !p.idle.CompareAndSwap(nil, th) {
+		p.pool.Put(th)
+	}
 	return err
 }

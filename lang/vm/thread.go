@@ -74,7 +74,7 @@ func newThread(p *Program) *thread {
 }
 
 func (th *thread) reset() {
-	clear(th.stack[:th.highSP])
+	clear(th.stack[:th.highSP+1])
 	th.highSP = 0
 	th.sp = 0
 	th.frames = th.frames[:0]
@@ -275,6 +275,19 @@ func (th *thread) callFunction(f *Function, args []Value) (Value, error) {
 // callProto runs an HSL function to completion from Go.
 func (th *thread) callProto(p *Proto, fn *Function, this *Object, args []Value) (Value, error) {
 	sp := th.sp
+	if fn == nil && this == nil && len(args) == 0 && p.NumParams == 0 && len(p.Cells) == 0 &&
+		len(th.frames) < th.limits.MaxCallDepth {
+		// Module top-level code: no arguments to check or bind.
+		th.ensureStack(sp, p.NumLocals+p.MaxStack+1)
+		stack := th.stack
+		stack[sp] = None
+		bp := sp + 1
+		for i := bp; i < bp+p.NumLocals; i++ {
+			stack[i] = undef
+		}
+		th.frames = append(th.frames, frame{proto: p, bp: bp, base: true})
+		return th.exec()
+	}
 	th.ensureStack(sp, len(args)+1)
 	th.stack[sp] = FunctionValue(fn)
 	if fn == nil {

@@ -32,6 +32,9 @@ const resultVar = "__repl_value"
 type Session struct {
 	lib *vm.Library
 	out io.Writer
+	// host is every input's RunOptions.Host, so that state a library
+	// keeps per host (such as FFI callbacks) lives as long as the session.
+	host any
 
 	vars  map[string]vm.Value
 	decls []decl
@@ -44,9 +47,10 @@ type decl struct {
 }
 
 // NewSession returns an empty session whose scripts call lib and echo to
-// out.
-func NewSession(lib *vm.Library, out io.Writer) *Session {
-	return &Session{lib: lib, out: out, vars: map[string]vm.Value{}}
+// out. host is passed to every input's run as RunOptions.Host; nil is
+// fine.
+func NewSession(lib *vm.Library, out io.Writer, host any) *Session {
+	return &Session{lib: lib, out: out, host: host, vars: map[string]vm.Value{}}
 }
 
 // Reset forgets every variable, function and class.
@@ -90,6 +94,7 @@ func (s *Session) Eval(ctx context.Context, filename, src string) (Result, error
 	err = prog.Run(ctx, &vm.RunOptions{
 		Out:     s.out,
 		Globals: globals,
+		Host:    s.host,
 		Inspect: func(global func(string) (vm.Value, bool)) {
 			for _, name := range prog.GlobalNames() {
 				v, ok := global(name)

@@ -14,7 +14,7 @@ import (
 func newSession(out *bytes.Buffer) *Session {
 	lib := vm.NewLibrary()
 	builtins.Install(lib)
-	return NewSession(lib, out)
+	return NewSession(lib, out, nil)
 }
 
 func eval(t *testing.T, s *Session, src string) Result {

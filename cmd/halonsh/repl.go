@@ -9,6 +9,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/halonsh/halonsh/builtins"
+	"github.com/halonsh/halonsh/ffi"
 	"github.com/halonsh/halonsh/lang/vm"
 	"github.com/halonsh/halonsh/repl"
 )
@@ -41,6 +42,7 @@ Flags:`)
 		defaultHistory = filepath.Join(home, ".halonsh_history")
 	}
 	history := fs.String("history", defaultHistory, "file that keeps entered lines between sessions; empty keeps none")
+	noFFI := fs.Bool("no-ffi", false, "disable the FFI class, so scripts cannot load C libraries")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -53,7 +55,8 @@ Flags:`)
 
 	lib := vm.NewLibrary()
 	builtins.Install(lib)
-	session := repl.NewSession(lib, os.Stdout)
+	ffi.Install(lib, ffi.Config{Enabled: !*noFFI})
+	session := repl.NewSession(lib, os.Stdout, replHost{ffi.NewSession()})
 	return repl.Run(session, repl.Options{
 		HistoryFile: *history,
 		In:          os.Stdin,
@@ -62,3 +65,9 @@ Flags:`)
 		Interactive: readline.DefaultIsTerminal(),
 	})
 }
+
+// replHost keeps one FFI session for the whole REPL session, so a C
+// callback made in one input still works in the next.
+type replHost struct{ session *ffi.Session }
+
+func (h replHost) FFISession() *ffi.Session { return h.session }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/halonsh/halonsh/ffi"
 	"github.com/halonsh/halonsh/mta/hooks"
 	"github.com/halonsh/halonsh/mta/hooktest"
 )
@@ -51,6 +52,7 @@ Flags:`)
 	repeat := fs.Int("repeat", 1, "number of times to run the attempt")
 	every := fs.Duration("every", time.Second, "simulated time between repetitions")
 	replay := fs.String("replay", "", "JSON-lines attempt log to replay instead of --attempt, each line at its ts")
+	noFFI := fs.Bool("no-ffi", false, "disable the FFI class, so the script cannot load C libraries")
 	start := fs.String("start", "", "simulated start time, RFC 3339 (default 2026-01-01T00:00:00Z, or the first replayed ts)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -75,7 +77,7 @@ Flags:`)
 		return usageError("simulate: --context: %v", err)
 	}
 
-	opts := hooktest.Options{Kind: kind, Script: *script, Policy: *policyFile}
+	opts := hooktest.Options{Kind: kind, Script: *script, Policy: *policyFile, FFI: ffi.Config{Enabled: !*noFFI}}
 	if *start != "" {
 		if opts.Start, err = time.Parse(time.RFC3339, *start); err != nil {
 			return usageError("simulate: --start: %v", err)

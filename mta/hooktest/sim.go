@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/halonsh/halonsh/builtins"
+	"github.com/halonsh/halonsh/ffi"
 	"github.com/halonsh/halonsh/lang/vm"
 	"github.com/halonsh/halonsh/mta/hooks"
 	"github.com/halonsh/halonsh/mta/policy"
@@ -39,6 +40,8 @@ type Options struct {
 	Policy  string
 	Message *Message
 	Start   time.Time
+	// FFI configures the FFI class; the zero value disables it.
+	FFI ffi.Config
 }
 
 // Simulator runs one hook script against simulated attempts.
@@ -80,6 +83,7 @@ func New(opts Options) (*Simulator, error) {
 	}
 	lib := vm.NewLibrary()
 	builtins.Install(lib)
+	ffi.Install(lib, opts.FFI)
 	script, err := hooks.Compile(lib, opts.Kind, opts.Script, src)
 	if err != nil {
 		return nil, err

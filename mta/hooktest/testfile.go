@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halonsh/halonsh/ffi"
 	"github.com/halonsh/halonsh/mta/hooks"
 )
 
@@ -140,7 +141,9 @@ func RunTestFile(ctx context.Context, path string) ([]Failure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: context: %w", path, err)
 	}
-	opts := Options{Kind: kind, Script: rel(tf.Script), Policy: rel(tf.Policy), Message: tf.Message}
+	// Hook tests run like `halonsh run`: with FFI, so that hooks calling C
+	// libraries can be tested.
+	opts := Options{Kind: kind, Script: rel(tf.Script), Policy: rel(tf.Policy), Message: tf.Message, FFI: ffi.Config{Enabled: true}}
 	if tf.Start != "" {
 		if opts.Start, err = time.Parse(time.RFC3339, tf.Start); err != nil {
 			return nil, fmt.Errorf("%s: start: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -59,6 +60,47 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		if !ok && stdErr == nil && json.Valid([]byte(text)) && !strings.ContainsAny(text, "eE") {
 			t.Fatalf("%q: json_decode rejects valid JSON", text)
+		}
+	})
+}
+
+// FuzzTimeFormats checks that strftime and strptime never panic and that
+// a strftime result in the numeric C-locale layout parses back to the same
+// second.
+func FuzzTimeFormats(f *testing.F) {
+	f.Add("%Y-%m-%d %H:%M:%S", "2009-02-13 23:31:30", int64(1234567890))
+	f.Add("%a %b %e %T %z", "Fri Feb 13 23:31:30 +0100", int64(-1))
+	f.Add("%-d%%%", "%%", int64(86400*365*300))
+	f.Fuzz(func(t *testing.T, format, input string, unix int64) {
+		if unix > 1<<40 || unix < -(1<<40) {
+			return
+		}
+		ts := time.Unix(unix, 0).UTC()
+		formatted := formatStrftime(format, ts)
+		parseStrptime(input, format, ts, time.UTC)
+
+		const layout = "%Y-%m-%d %H:%M:%S"
+		if ts.Year() >= 0 && ts.Year() <= 9999 {
+			back, ok := parseStrptime(formatStrftime(layout, ts), layout, ts, time.UTC)
+			if !ok || back != unix {
+				t.Fatalf("%d formatted as %q parsed back to %d, %v", unix, formatted, back, ok)
+			}
+		}
+	})
+}
+
+// FuzzCSVRoundTrip checks that an encoded row decodes to the same fields.
+func FuzzCSVRoundTrip(f *testing.F) {
+	f.Add("a", "b,c", "say \"hi\"\r\nnext")
+	f.Add("", "", "")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		row := encodeCSVRow([]string{a, b, c}, ',')
+		rows, err := parseCSV(row, ',')
+		if err != nil {
+			t.Fatalf("%q: %v", row, err)
+		}
+		if len(rows) != 1 || len(rows[0]) != 3 || rows[0][0] != a || rows[0][1] != b || rows[0][2] != c {
+			t.Fatalf("%q decoded to %q, want [%q %q %q]", row, rows, a, b, c)
 		}
 	})
 }

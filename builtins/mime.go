@@ -555,7 +555,15 @@ func mimeQueue(c *vm.Call, this *vm.Object, p *mimePart, args []vm.Value) (vm.Va
 	if err := c.Arity(args, 3, 4); err != nil {
 		return vm.None, err
 	}
-	msg := NewMessage{}
+	var b bytes.Buffer
+	p.render(&b, true)
+	return queueRendered(c, args, b.Bytes())
+}
+
+// queueRendered queues data with the arguments of queue(): sender,
+// recipient, transportid and options.
+func queueRendered(c *vm.Call, args []vm.Value, data []byte) (vm.Value, error) {
+	msg := NewMessage{Data: data}
 	var err error
 	if msg.Sender, err = envelopeArg(c, args, 0, "sender"); err != nil {
 		return vm.None, err
@@ -579,10 +587,6 @@ func mimeQueue(c *vm.Call, this *vm.Object, p *mimePart, args []vm.Value) (vm.Va
 	if err != nil {
 		return vm.None, err
 	}
-	var b bytes.Buffer
-	p.render(&b, true)
-	msg.Data = b.Bytes()
-
 	queued, err := host.QueueMessage(msg)
 	if err != nil {
 		return vm.None, c.Errorf("queueing failed: %v", err)

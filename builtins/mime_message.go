@@ -1,0 +1,839 @@
+package builtins
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"mime"
+	"strings"
+
+	"github.com/halonsh/halonsh/lang/vm"
+)
+
+// MIMEPartClass is a part of a parsed message and MailMessageClass the
+// whole message. Reads ("get" methods) see the message as it was parsed;
+// edits apply to a working copy that toString, toFile and queue render,
+// and that reset, snapshot and restore manage.
+var (
+	MIMEPartClass    = &vm.Class{Name: "MIMEPart"}
+	MailMessageClass = &vm.Class{Name: "MailMessage"}
+)
+
+// mailMessage is the state shared by a message and its part objects.
+type mailMessage struct {
+	original  *mailNode
+	work      *mailNode
+	snapshots []*mailNode
+	edits     int // edits since parsing or the last reset
+	nextUID   int
+}
+
+// mailPartRef is the native state of MIMEPart and MailMessage objects.
+type mailPartRef struct {
+	msg *mailMessage
+	uid int
+}
+
+func init() {
+	partMethods := map[string]vm.MethodFunc{
+		"getID":            partRead(partGetID),
+		"getSize":          partRead(partGetSize),
+		"getFileName":      partRead(partGetFileName),
+		"getType":          partRead(partGetType),
+		"getTypeParameter": partRead(partGetTypeParameter),
+		"getHeader":        partRead(partGetHeader),
+		"getHeaders":       partRead(partGetHeaders),
+		"getHeaderNames":   partRead(partGetHeaderNames),
+		"getBody":          partRead(partGetBody),
+		"getPreamble":      partRead(partGetPreamble),
+		"getEpilogue":      partRead(partGetEpilogue),
+		"getErrors":        partRead(partGetErrors),
+		"getParts":         partRead(partGetParts),
+		"findByType":       partRead(partFindByType),
+		"findByFileName":   partRead(partFindByFileName),
+		"getByID":          partRead(partGetByID),
+		"setHeader":        partEdit(partSetHeader),
+		"addHeader":        partEdit(partAddHeader),
+		"delHeader":        partEdit(partDelHeader),
+		"renameHeader":     partEdit(partRenameHeader),
+		"setBody":          partEdit(partSetBody),
+		"setPreamble":      partEdit(partSetPreamble),
+		"setEpilogue":      partEdit(partSetEpilogue),
+		"appendPart":       partEdit(partAppendPart),
+		"prependPart":      partEdit(partPrependPart),
+		"replacePart":      partEdit(partReplacePart),
+		"remove":           partEdit(partRemove),
+	}
+	MIMEPartClass.Methods = partMethods
+
+	messageMethods := maps.Clone(partMethods)
+	messageMethods["reset"] = messageReset
+	messageMethods["snapshot"] = messageSnapshot
+	messageMethods["restore"] = messageRestore
+	messageMethods["toString"] = messageToString
+	messageMethods["toFile"] = messageToFile
+	messageMethods["queue"] = mailMessageQueue
+	for _, name := range []string{"modifyContent", "signDKIM", "verifyDKIM", "send", "setDateLater"} {
+		// NOTE: these need byte-range edits, DKIM or direct SMTP delivery,
+		// none of which exists yet.
+		messageMethods[name] = mimeNotAvailable
+	}
+	MailMessageClass.Methods = messageMethods
+	MailMessageClass.Statics = map[string]vm.BuiltinFunc{
+		"String": builtinMailMessageString,
+		"File":   builtinMailMessageFile,
+	}
+
+	registerClass(MIMEPartClass)
+	registerClass(MailMessageClass)
+}
+
+// NewMailMessage parses data into a MailMessage object, as hosts do for
+// $arguments["mail"].
+func NewMailMessage(data []byte) vm.Value {
+	root := parseMailMessage(data)
+	msg := &mailMessage{original: root, work: root.clone()}
+	root.walk("0", func(_ string, n *mailNode) { msg.nextUID = max(msg.nextUID, n.uid+1) })
+	return vm.ObjectValue(vm.NewObject(MailMessageClass, &mailPartRef{msg: msg, uid: root.uid}))
+}
+
+// MailMessageBytes renders a MailMessage object with its edits, for hosts
+// that deliver the message a script changed.
+func MailMessageBytes(v vm.Value) ([]byte, bool) {
+	obj := v.Object()
+	if obj == nil || obj.Class() != MailMessageClass {
+		return nil, false
+	}
+	var b bytes.Buffer
+	obj.Native.(*mailPartRef).msg.work.render(&b)
+	return b.Bytes(), true
+}
+
+func builtinMailMessageString(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	data, err := newLibArgs(c, args).str(0, "data")
+	if err != nil {
+		return vm.None, err
+	}
+	return NewMailMessage([]byte(data)), nil
+}
+
+// builtinMailMessageFile is MailMessage::File(file): the message in a File
+// object, read from its start.
+func builtinMailMessageFile(c *vm.Call, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	obj, err := c.ObjectArg(args, 0, "file", FileClass)
+	if err != nil {
+		return vm.None, err
+	}
+	h := obj.Native.(*fileHandle)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return vm.None, c.Errorf("file is closed")
+	}
+	data := make([]byte, h.size)
+	if n, err := h.data.ReadAt(data, 0); n != len(data) && err != nil {
+		return vm.None, nil
+	}
+	return NewMailMessage(data), nil
+}
+
+// partObject returns the MIMEPart object for a node of msg.
+func partObject(msg *mailMessage, uid int) vm.Value {
+	return vm.ObjectValue(vm.NewObject(MIMEPartClass, &mailPartRef{msg: msg, uid: uid}))
+}
+
+// partRead wraps a read method: it gets the part as parsed, or as added
+// when the part did not exist in the parsed message.
+func partRead(fn func(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error)) vm.MethodFunc {
+	return func(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+		ref := this.Native.(*mailPartRef)
+		n, _ := ref.msg.original.find(ref.uid)
+		if n == nil {
+			if n, _ = ref.msg.work.find(ref.uid); n == nil {
+				return vm.None, c.Errorf("the part was removed")
+			}
+		}
+		return fn(c, ref, n, args)
+	}
+}
+
+// partEdit wraps an edit method: it gets the working copy of the part and
+// counts the edit.
+func partEdit(fn func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error)) vm.MethodFunc {
+	return func(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+		ref := this.Native.(*mailPartRef)
+		n, parent := ref.msg.work.find(ref.uid)
+		if n == nil {
+			return vm.None, c.Errorf("the part was removed")
+		}
+		result, err := fn(c, this, ref, n, parent, args)
+		if err == nil {
+			ref.msg.edits++
+		}
+		return result, err
+	}
+}
+
+func partGetID(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	id := ""
+	root := ref.msg.original
+	if found, _ := root.find(n.uid); found == nil {
+		root = ref.msg.work
+	}
+	root.walk("0", func(partID string, node *mailNode) {
+		if node.uid == n.uid {
+			id = partID
+		}
+	})
+	return vm.String(id), nil
+}
+
+func partGetSize(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	var b bytes.Buffer
+	n.render(&b)
+	return vm.Int(b.Len()), nil
+}
+
+func partGetFileName(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	if name, ok := n.fileName(); ok {
+		return vm.String(name), nil
+	}
+	return vm.None, nil
+}
+
+func partGetType(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	return vm.String(n.mediaType()), nil
+}
+
+func partGetTypeParameter(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	name, err := newLibArgs(c, args).str(0, "name")
+	if err != nil {
+		return vm.None, err
+	}
+	_, params, err := mime.ParseMediaType(n.firstValue("Content-Type"))
+	if err != nil {
+		return vm.None, nil
+	}
+	if v, ok := params[strings.ToLower(name)]; ok {
+		return vm.String(v), nil
+	}
+	return vm.None, nil
+}
+
+// headerArgs reads (name [, options]) with options index and field.
+func headerArgs(c *vm.Call, args []vm.Value) (name string, index int64, hasIndex, field bool, err error) {
+	a := newLibArgs(c, args)
+	if name, err = a.str(0, "name"); err != nil {
+		return
+	}
+	opts, err := a.options(1)
+	if err != nil {
+		return
+	}
+	var f float64
+	if f, hasIndex, err = opts.num("index", 0); err != nil {
+		return
+	}
+	index = int64(f)
+	field, err = opts.boolean("field", false)
+	return
+}
+
+// headerText returns a field's value for scripts: decoded text, or the
+// raw "Name: value" with field.
+func headerText(f mailField, field bool) string {
+	if field {
+		return f.name + ":" + f.raw
+	}
+	return decodeHeaderText(unfoldHeader(f.raw))
+}
+
+func partGetHeader(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	name, index, _, field, err := headerArgs(c, args)
+	if err != nil {
+		return vm.None, err
+	}
+	seen := int64(0)
+	for _, f := range n.fields {
+		if strings.EqualFold(f.name, name) {
+			if seen == index {
+				return vm.String(headerText(f, field)), nil
+			}
+			seen++
+		}
+	}
+	return vm.None, nil
+}
+
+func partGetHeaders(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	name, _, _, field, err := headerArgs(c, args)
+	if err != nil {
+		return vm.None, err
+	}
+	var out []vm.Value
+	for _, f := range n.fields {
+		if strings.EqualFold(f.name, name) {
+			out = append(out, vm.String(headerText(f, field)))
+		}
+	}
+	return vm.ArrayValue(vm.NewList(out)), nil
+}
+
+func partGetHeaderNames(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	out := make([]vm.Value, len(n.fields))
+	for i, f := range n.fields {
+		out[i] = vm.String(strings.ToLower(f.name))
+	}
+	return vm.ArrayValue(vm.NewList(out)), nil
+}
+
+func partGetBody(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 1); err != nil {
+		return vm.None, err
+	}
+	opts, err := newLibArgs(c, args).options(0)
+	if err != nil {
+		return vm.None, err
+	}
+	decode, err := opts.boolean("decode", true)
+	if err != nil {
+		return vm.None, err
+	}
+	if n.multi {
+		return vm.None, nil
+	}
+	if !decode {
+		return vm.Bytes(n.body), nil
+	}
+	return vm.Bytes(n.decodedBody()), nil
+}
+
+func partGetPreamble(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil || !n.multi {
+		return vm.None, err
+	}
+	return vm.Bytes(n.preamble), nil
+}
+
+func partGetEpilogue(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil || !n.multi {
+		return vm.None, err
+	}
+	return vm.Bytes(n.epilogue), nil
+}
+
+func partGetErrors(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	out := make([]vm.Value, len(n.errors))
+	for i, e := range n.errors {
+		out[i] = vm.String(e)
+	}
+	return vm.ArrayValue(vm.NewList(out)), nil
+}
+
+func partGetParts(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	out := make([]vm.Value, len(n.children))
+	for i, child := range n.children {
+		out[i] = partObject(ref.msg, child.uid)
+	}
+	return vm.ArrayValue(vm.NewList(out)), nil
+}
+
+// findParts returns the descendants of n (not n itself) for which match
+// returns true, depth first.
+func findParts(ref *mailPartRef, n *mailNode, match func(*mailNode) bool) vm.Value {
+	var out []vm.Value
+	for _, child := range n.children {
+		child.walk("0", func(_ string, node *mailNode) {
+			if match(node) {
+				out = append(out, partObject(ref.msg, node.uid))
+			}
+		})
+	}
+	return vm.ArrayValue(vm.NewList(out))
+}
+
+// textMatcher matches a string argument as a case-insensitive pattern, or
+// a regex value as it is.
+func textMatcher(c *vm.Call, args []vm.Value, param string) (func(string) bool, error) {
+	if r := args[0].Regex(); r != nil {
+		return func(s string) bool {
+			ok, err := r.MatchString(s)
+			return err == nil && ok
+		}, nil
+	}
+	pattern, err := newLibArgs(c, args).str(0, param)
+	if err != nil {
+		return nil, err
+	}
+	r, err := vm.CompileRegex(pattern, "i")
+	if err != nil {
+		return nil, c.Errorf("argument 1 (%s): %v", param, err)
+	}
+	return func(s string) bool {
+		ok, err := r.MatchString(s)
+		return err == nil && ok
+	}, nil
+}
+
+func partFindByType(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	match, err := textMatcher(c, args, "type")
+	if err != nil {
+		return vm.None, err
+	}
+	return findParts(ref, n, func(node *mailNode) bool { return match(node.mediaType()) }), nil
+}
+
+func partFindByFileName(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	match, err := textMatcher(c, args, "filename")
+	if err != nil {
+		return vm.None, err
+	}
+	return findParts(ref, n, func(node *mailNode) bool {
+		name, ok := node.fileName()
+		return ok && match(name)
+	}), nil
+}
+
+func partGetByID(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	want, err := newLibArgs(c, args).str(0, "id")
+	if err != nil {
+		return vm.None, err
+	}
+	result := vm.None
+	ref.msg.original.walk("0", func(id string, node *mailNode) {
+		if id == want {
+			if found, _ := n.find(node.uid); found != nil {
+				result = partObject(ref.msg, node.uid)
+			}
+		}
+	})
+	return result, nil
+}
+
+// encodedField returns a header field for name and value, encoded unless
+// option encode is false.
+func encodedField(c *vm.Call, name, value string, opts libOptions) (mailField, error) {
+	encode, err := opts.boolean("encode", true)
+	if err != nil {
+		return mailField{}, err
+	}
+	if !isHeaderName(name) {
+		return mailField{}, c.Errorf("argument 1 (name) is not a valid header name: %q", name)
+	}
+	value, err = encodeHeaderValue(name, value, encode)
+	if err != nil {
+		return mailField{}, c.Errorf("%v", err)
+	}
+	return mailField{name, " " + value}, nil
+}
+
+// partSetHeader replaces every field called name, or only the index-th,
+// adding one at the top when none exists; it returns the count changed.
+func partSetHeader(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	name, err := a.str(0, "name")
+	if err != nil {
+		return vm.None, err
+	}
+	value, err := a.str(1, "value")
+	if err != nil {
+		return vm.None, err
+	}
+	opts, err := a.options(2)
+	if err != nil {
+		return vm.None, err
+	}
+	index, hasIndex, err := opts.num("index", 0)
+	if err != nil {
+		return vm.None, err
+	}
+	field, err := encodedField(c, name, value, opts)
+	if err != nil {
+		return vm.None, err
+	}
+
+	changed, seen := 0, 0
+	for i, f := range n.fields {
+		if !strings.EqualFold(f.name, name) {
+			continue
+		}
+		if !hasIndex || seen == int(index) {
+			n.fields[i] = field
+			changed++
+		}
+		seen++
+	}
+	if seen == 0 {
+		n.fields = append([]mailField{field}, n.fields...)
+		changed = 1
+	}
+	return vm.Int(changed), nil
+}
+
+// partAddHeader adds a field at the top of the part.
+func partAddHeader(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 3); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	name, err := a.str(0, "name")
+	if err != nil {
+		return vm.None, err
+	}
+	value, err := a.str(1, "value")
+	if err != nil {
+		return vm.None, err
+	}
+	opts, err := a.options(2)
+	if err != nil {
+		return vm.None, err
+	}
+	field, err := encodedField(c, name, value, opts)
+	if err != nil {
+		return vm.None, err
+	}
+	n.fields = append([]mailField{field}, n.fields...)
+	return vm.None, nil
+}
+
+// partDelHeader deletes every field called name, or only the index-th,
+// and returns the count.
+func partDelHeader(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	name, index, hasIndex, _, err := headerArgs(c, args)
+	if err != nil {
+		return vm.None, err
+	}
+	kept := n.fields[:0:0]
+	deleted, seen := 0, int64(0)
+	for _, f := range n.fields {
+		if strings.EqualFold(f.name, name) {
+			match := !hasIndex || seen == index
+			seen++
+			if match {
+				deleted++
+				continue
+			}
+		}
+		kept = append(kept, f)
+	}
+	n.fields = kept
+	return vm.Int(deleted), nil
+}
+
+func partRenameHeader(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 2, 2); err != nil {
+		return vm.None, err
+	}
+	a := newLibArgs(c, args)
+	name, err := a.str(0, "name")
+	if err != nil {
+		return vm.None, err
+	}
+	newName, err := a.str(1, "newname")
+	if err != nil {
+		return vm.None, err
+	}
+	if !isHeaderName(newName) {
+		return vm.None, c.Errorf("argument 2 (newname) is not a valid header name: %q", newName)
+	}
+	renamed := 0
+	for i, f := range n.fields {
+		if strings.EqualFold(f.name, name) {
+			n.fields[i].name = newName
+			renamed++
+		}
+	}
+	return vm.Int(renamed), nil
+}
+
+// partSetBody replaces the body of a non-multipart part and sets
+// Content-Transfer-Encoding to the encoding chosen for it.
+func partSetBody(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 2); err != nil {
+		return vm.None, err
+	}
+	data, err := newLibArgs(c, args).str(0, "data")
+	if err != nil {
+		return vm.None, err
+	}
+	if n.multi {
+		return vm.None, nil
+	}
+	encoding, encoded := encodeMIMEBody([]byte(data), strings.HasPrefix(n.mediaType(), "text/"))
+	n.body = encoded
+	replaced := false
+	kept := n.fields[:0:0]
+	for _, f := range n.fields {
+		if strings.EqualFold(f.name, "Content-Transfer-Encoding") {
+			if replaced {
+				continue
+			}
+			f.raw, replaced = " "+encoding, true
+		}
+		kept = append(kept, f)
+	}
+	if !replaced {
+		kept = append(kept, mailField{"Content-Transfer-Encoding", " " + encoding})
+	}
+	n.fields = kept
+	return vm.ObjectValue(this), nil
+}
+
+func setMultipartText(target func(n *mailNode) *[]byte) func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	return func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+		if err := c.Arity(args, 1, 1); err != nil {
+			return vm.None, err
+		}
+		data, err := newLibArgs(c, args).str(0, "data")
+		if err != nil {
+			return vm.None, err
+		}
+		if !n.multi {
+			return vm.None, nil
+		}
+		*target(n) = toCRLF([]byte(data))
+		return vm.ObjectValue(this), nil
+	}
+}
+
+var (
+	partSetPreamble = setMultipartText(func(n *mailNode) *[]byte { return &n.preamble })
+	partSetEpilogue = setMultipartText(func(n *mailNode) *[]byte { return &n.epilogue })
+)
+
+// nodeFromPartArg converts a MIME builder object or a MIMEPart into a new
+// node of msg.
+func nodeFromPartArg(c *vm.Call, msg *mailMessage, args []vm.Value) (*mailNode, error) {
+	obj := args[0].Object()
+	var data []byte
+	switch {
+	case obj != nil && obj.Class() == MIMEClass:
+		var b bytes.Buffer
+		obj.Native.(*mimePart).render(&b, false)
+		data = b.Bytes()
+	case obj != nil && (obj.Class() == MIMEPartClass || obj.Class() == MailMessageClass):
+		ref := obj.Native.(*mailPartRef)
+		node, _ := ref.msg.work.find(ref.uid)
+		if node == nil {
+			return nil, c.Errorf("argument 1 (part) was removed")
+		}
+		var b bytes.Buffer
+		node.render(&b)
+		data = b.Bytes()
+	default:
+		return nil, c.ArgError(0, "part", "a MIME or MIMEPart object", args[0])
+	}
+	node := parseMailNode(data, &msg.nextUID)
+	return node, nil
+}
+
+// makeMultipart turns n into a multipart/<type> container whose first
+// child is n's former content, when n is not multipart yet.
+func makeMultipart(msg *mailMessage, n *mailNode, mediaType string) {
+	if n.multi {
+		return
+	}
+	inner := &mailNode{uid: msg.nextUID, body: n.body}
+	msg.nextUID++
+	var outer []mailField
+	for _, f := range n.fields {
+		if strings.HasPrefix(strings.ToLower(f.name), "content-") {
+			inner.fields = append(inner.fields, f)
+		} else {
+			outer = append(outer, f)
+		}
+	}
+	boundary := fmt.Sprintf("%x", secureRandomBytes(12))
+	outer = append(outer, mailField{"Content-Type", " " + mime.FormatMediaType(mediaType, map[string]string{"boundary": boundary})})
+	n.fields, n.body, n.multi, n.epilogue = outer, nil, true, []byte("\r\n")
+	n.children = []*mailNode{inner}
+}
+
+func insertPart(atStart bool) func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	return func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+		if err := c.Arity(args, 1, 2); err != nil {
+			return vm.None, err
+		}
+		opts, err := newLibArgs(c, args).options(1)
+		if err != nil {
+			return vm.None, err
+		}
+		mediaType, _, err := opts.str("type", "multipart/mixed")
+		if err != nil {
+			return vm.None, err
+		}
+		node, err := nodeFromPartArg(c, ref.msg, args)
+		if err != nil {
+			return vm.None, err
+		}
+		makeMultipart(ref.msg, n, mediaType)
+		if atStart {
+			n.children = append([]*mailNode{node}, n.children...)
+		} else {
+			n.children = append(n.children, node)
+		}
+		return vm.ObjectValue(this), nil
+	}
+}
+
+var (
+	partAppendPart  = insertPart(false)
+	partPrependPart = insertPart(true)
+)
+
+func partReplacePart(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	node, err := nodeFromPartArg(c, ref.msg, args)
+	if err != nil {
+		return vm.None, err
+	}
+	node.uid = n.uid // the object keeps naming this position
+	if parent == nil {
+		ref.msg.work = node
+		return vm.None, nil
+	}
+	for i, child := range parent.children {
+		if child == n {
+			parent.children[i] = node
+		}
+	}
+	return vm.None, nil
+}
+
+func partRemove(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	if parent == nil {
+		return vm.None, c.Errorf("cannot remove the message itself")
+	}
+	kept := parent.children[:0:0]
+	for _, child := range parent.children {
+		if child != n {
+			kept = append(kept, child)
+		}
+	}
+	parent.children = kept
+	return vm.None, nil
+}
+
+func messageOf(this *vm.Object) *mailMessage { return this.Native.(*mailPartRef).msg }
+
+// messageReset drops every edit and returns how many there were.
+func messageReset(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	msg := messageOf(this)
+	n := msg.edits
+	msg.work, msg.edits = msg.original.clone(), 0
+	return vm.Int(n), nil
+}
+
+// messageSnapshot saves the current edit state and returns its id.
+func messageSnapshot(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	msg := messageOf(this)
+	msg.snapshots = append(msg.snapshots, msg.work.clone())
+	return vm.Int(len(msg.snapshots) - 1), nil
+}
+
+func messageRestore(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 1, 1); err != nil {
+		return vm.None, err
+	}
+	id, err := newLibArgs(c, args).integer(0, "id")
+	if err != nil {
+		return vm.None, err
+	}
+	msg := messageOf(this)
+	if id < 0 || id >= int64(len(msg.snapshots)) {
+		return vm.False, nil
+	}
+	msg.work = msg.snapshots[id].clone()
+	return vm.True, nil
+}
+
+func renderMessage(this *vm.Object) []byte {
+	var b bytes.Buffer
+	messageOf(this).work.render(&b)
+	return b.Bytes()
+}
+
+func messageToString(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	return vm.Bytes(renderMessage(this)), nil
+}
+
+func messageToFile(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 0, 0); err != nil {
+		return vm.None, err
+	}
+	return NewFileFromBytes(renderMessage(this)), nil
+}
+
+// mailMessageQueue is ->queue(sender, recipient, transportid [, options]), as
+// MIME's queue() but with the message's own text.
+func mailMessageQueue(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
+	if err := c.Arity(args, 3, 4); err != nil {
+		return vm.None, err
+	}
+	return queueRendered(c, args, renderMessage(this))
+}

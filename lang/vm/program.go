@@ -158,7 +158,10 @@ func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
 			th = newThread(p)
 		}
 	}
-	err := th.run(ctx, opts)
+	err, ok := th.runSafely(ctx, opts)
+	if !ok {
+		return err // the thread's state is suspect: let it go
+	}
 	th.reset()
 	if !p.idle.CompareAndSwap(nil, th) {
 		p.pool.Put(th)

@@ -86,6 +86,25 @@ func (th *thread) reset() {
 
 func (th *thread) owner() any { return th }
 
+// runSafely runs the program and turns a Go panic of the interpreter into
+// a script error, so a bug ends one run, not the process. ok is false
+// after a panic.
+func (th *thread) runSafely(ctx context.Context, opts *RunOptions) (err error, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			for len(th.barriers) > 0 {
+				rec := th.barriers[len(th.barriers)-1]
+				th.barriers = th.barriers[:len(th.barriers)-1]
+				rec.unlock()
+			}
+			err = &Error{Message: fmt.Sprintf("internal error: %v", r), Pos: th.currentPos(), Fatal: true,
+				Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+			ok = false
+		}
+	}()
+	return th.run(ctx, opts), true
+}
+
 func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if opts == nil {
 		opts = &RunOptions{}

@@ -249,3 +249,29 @@ func TestParseDeclarations(t *testing.T) {
 		{"class in function", "function f() { class A {} }", "(function f () {(class A)})"},
 	})
 }
+
+// TestParseLibraryIdioms covers constructs that published HSL modules and
+// hook scripts use, written afresh for this test.
+func TestParseLibraryIdioms(t *testing.T) {
+	runParseCases(t, []parseCase{
+		{"cache static method", `cache ["ttl" => 0, "argv_filter" => [1],] Store::get($k, none);`,
+			`(cache ["ttl"=>0 "argv_filter"=>[1]] Store::get $k none)`},
+		{"cache result indexed", `cache [] lookup($d)["result"] ?? [];`, `(?? (index (cache [] lookup $d) "result") [])`},
+		{"return multi-line array", "function f() { if (!$x) return [\n\"status\" => \"fail\",\n\"error\" => \"x ($i)\",\n]; }",
+			`(function f () {(if (! $x) (return ["status"=>"fail" "error"=>(interp "x (" $i ")")]))})`},
+		{"raw string pattern argument", `pcre_match(''^i\s*=\s*([0-9]+)$'', $h);`, `(call pcre_match r"^i\\s*=\\s*([0-9]+)$" $h)`},
+		{"static call chain index", `static::taglist($h)["p"];`, `(index (call static::taglist $h) "p")`},
+		{"spread carry with match value", `[...$carry, $k => match ($k) { "a" => 1, default => $v }];`,
+			`[...$carry $k=>(match $k ("a" => 1) (default => $v))]`},
+		{"closure in call argument", "array_reduce(function ($c, $v) closure ($m) { return $c + $v * 256 ** --$m; }, $u, 0);",
+			"(call array_reduce (function ($c $v) closure ($m) {(return (+ $c (* $v (** 256 (--pre $m)))))}) $u 0)"},
+		{"negative slice bound", `array_join($labels[-$i:], ".");`, `(call array_join (slice $labels (- $i) _ _) ".")`},
+		{"elvis after call", `$s = get(str_split($x, ":", 2)[1]) ?: $s;`, `(= $s (?: (call get (index (call str_split $x ":" 2) 1)) $s))`},
+		{"regex match in return", `return $tag === "b" or $tag =~ #/^b-.+$/;`, `(return (or (=== $tag "b") (=~ $tag #/^b-.+$/)))`},
+		{"header append of pair", `$headers[] = ["X-Seal", "i=$i; cv=$cv;\r\n\tb="];`, `(= (index $headers) ["X-Seal" (interp "i=" $i "; cv=" $cv ";\r\n\tb=")])`},
+		{"object method on element", `$mime->getHeaders("ARC-Seal", ["field" => true])[0];`, `(index (call (-> $mime getHeaders) "ARC-Seal" ["field"=>true]) 0)`},
+		{"context function call", `Queue($arguments["mail"], ["transportid" => "mx"]);`, `(call Queue (index $arguments "mail") ["transportid"=>"mx"])`},
+		{"import from extras", `import { Cassandra } from "extras://cassandra";`, `(import Cassandra from "extras://cassandra")`},
+		{"import eml data", `import $mail from "test.eml";`, `(import $mail from "test.eml")`},
+	})
+}

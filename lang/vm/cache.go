@@ -45,6 +45,7 @@ type cacheOptions struct {
 	size        int
 	namespace   string
 	lru         bool
+	perMessage  bool
 }
 
 func parseCacheOptions(opts Value) (cacheOptions, error) {
@@ -106,8 +107,7 @@ func parseCacheOptions(opts Value) (cacheOptions, error) {
 			if v.kind != KindBool {
 				return bad("a boolean")
 			}
-			// NOTE: per_message entries are kept like ordinary ones; the
-			// host does not yet report when a message's run ends.
+			o.perMessage = v.u != 0
 		case "lru":
 			if v.kind != KindBool {
 				return bad("a boolean")
@@ -181,6 +181,9 @@ func (th *thread) cacheCall(siteVal, optsVal, argsVal Value) (Value, error) {
 		}
 	}
 
+	if opts.perMessage {
+		return th.runCacheCall(site, opts, args, opts.namespace+"\x00"+site.ID+"\x00"+string(key))
+	}
 	store := cacheStoreFor(opts.namespace+"\x00"+site.ID, opts.size)
 	k := string(key)
 	for {
@@ -304,4 +307,31 @@ func (th *thread) cacheCompute(site *CacheSite, opts cacheOptions, args []Value,
 		}
 	}
 	return v, ttl, nil
+}
+
+// runCacheCall serves a per_message cache entry. A run handles one message
+// or transaction, so the entries live in the run and are dropped when it
+// ends.
+func (th *thread) runCacheCall(site *CacheSite, opts cacheOptions, args []Value, key string) (Value, error) {
+	if e, ok := th.msgCache[key]; ok && !opts.force && Now().Before(e.expires) {
+		return e.val, nil
+	}
+	old, hadOld := th.msgCache[key]
+	v, ttl, err := th.cacheCompute(site, opts, args, old.val, hadOld)
+	if err != nil {
+		return None, err
+	}
+	if ttl > 0 {
+		if th.msgCache == nil {
+			th.msgCache = map[string]runCacheEntry{}
+		}
+		markShared(v)
+		th.msgCache[key] = runCacheEntry{val: v, expires: Now().Add(time.Duration(ttl * float64(time.Second)))}
+	}
+	return v, nil
+}
+
+type runCacheEntry struct {
+	val     Value
+	expires time.Time
 }

@@ -33,6 +33,8 @@ type thread struct {
 	used    int64 // instructions counted in earlier budgets
 	echoBuf []byte
 	highSP  int
+	// msgCache holds the run's per_message cache entries.
+	msgCache map[string]runCacheEntry
 }
 
 type frame struct {
@@ -81,6 +83,7 @@ func (th *thread) reset() {
 	th.handlers = th.handlers[:0]
 	th.barriers = th.barriers[:0]
 	th.ctx, th.opts, th.out, th.runValues = nil, nil, nil, nil
+	th.msgCache = nil
 	clear(th.calls)
 }
 

@@ -317,3 +317,45 @@ function substr_tail($s) { return $s[length($s) - 2:]; }
 		t.Fatalf("output %q, error %v", out, err)
 	}
 }
+
+func TestCachePerMessageLivesInRun(t *testing.T) {
+	lib := testLibrary().Extend()
+	var calls atomic.Int32
+	lib.Define("count_call", func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		return vm.Int(int(calls.Add(1))), nil
+	})
+	prog := mustCompile(t, `
+$a = cache ["per_message" => true] count_call();
+$b = cache ["per_message" => true] count_call();
+echo "$a $b";`, &compile.Options{Library: lib})
+	for want, run0 := range []string{"1 1", "2 2"} {
+		out, err := run(t, prog, nil)
+		if err != nil || out != run0 {
+			t.Fatalf("run %d: output %q, error %v", want, out, err)
+		}
+	}
+}
+
+func TestCacheOptionsTTLAndSize(t *testing.T) {
+	lib := testLibrary().Extend()
+	var calls atomic.Int32
+	lib.Define("tick", func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		calls.Add(1)
+		return args[0], nil
+	})
+	prog := mustCompile(t, `
+$ns = "size-test";
+foreach ([1, 2, 3, 1] as $k) { cache ["size" => 2, "namespace" => $ns] tick($k); }
+echo cache ["ttl" => 0, "namespace" => $ns] tick(9);
+echo cache ["ttl_override" => ["x" => 0], "namespace" => $ns] tick("x");
+`, &compile.Options{Library: lib})
+	out, err := run(t, prog, nil)
+	if err != nil || out != "9\nx" {
+		t.Fatalf("output %q, error %v", out, err)
+	}
+	// 1, 2, 3 miss; 1 was evicted by 3 (size 2, LRU) so it misses again;
+	// ttl 0 and the override to 0 store nothing but still call.
+	if n := calls.Load(); n != 6 {
+		t.Fatalf("tick ran %d times, want 6", n)
+	}
+}

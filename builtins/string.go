@@ -177,6 +177,9 @@ func builtinStrFind(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if offset < 0 {
 		offset = max(int64(len(s))+offset, 0)
 	}
+	if sub == "" {
+		return vm.Int(int(min(offset, int64(len(s))))), nil
+	}
 	if offset > int64(len(s)) {
 		return vm.Int(-1), nil
 	}

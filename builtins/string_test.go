@@ -56,6 +56,7 @@ func TestStringBuiltins(t *testing.T) {
 		{name: "str_find", args: []vm.Value{s("abc"), s("a"), n(9)}, want: "-1"},
 		{name: "str_find", args: []vm.Value{s("abc"), s(""), n(2)}, want: "2"},
 		{name: "str_find", args: []vm.Value{s("abc"), s(""), n(-1)}, want: "2"},
+		{name: "str_find", args: []vm.Value{s("abc"), s(""), n(9)}, want: "3"},
 
 		{name: "str_rfind", args: []vm.Value{s("hello"), s("l")}, want: "3"},
 		{name: "str_rfind", args: []vm.Value{s("hello"), s("l"), n(2)}, want: "2"},

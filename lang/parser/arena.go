@@ -9,7 +9,7 @@ type slab[T any] struct {
 	free []T
 }
 
-const slabChunk = 32
+const slabChunk = 64
 
 // put stores v in the slab and returns its address.
 func put[T any](s *slab[T], v T) *T {
@@ -42,16 +42,32 @@ type arena struct {
 	scratchArgs  []*Arg
 	scratchItems []*ArrayItem
 	scratchStmts []Stmt
+
+	// Backing arrays that the finished lists are cut from.
+	argLists  slab[*Arg]
+	itemLists slab[*ArrayItem]
+	stmtLists slab[Stmt]
 }
 
 // popScratch returns a copy of (*stack)[mark:], or nil when that part is
-// empty, and truncates the stack to mark.
-func popScratch[T any](stack *[]T, mark int) []T {
+// empty, and truncates the stack to mark. The copy comes from lists.
+func popScratch[T any](stack *[]T, mark int, lists *slab[T]) []T {
 	s := *stack
-	if len(s) == mark {
+	n := len(s) - mark
+	if n == 0 {
 		return nil
 	}
-	out := make([]T, len(s)-mark)
+
+	var out []T
+	if n > slabChunk/4 {
+		out = make([]T, n)
+	} else {
+		if len(lists.free) < n {
+			lists.free = make([]T, slabChunk)
+		}
+		out = lists.free[:n:n]
+		lists.free = lists.free[n:]
+	}
 	copy(out, s[mark:])
 	clear(s[mark:])
 	*stack = s[:mark]

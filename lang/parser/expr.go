@@ -244,11 +244,11 @@ func (p *parser) parseArgs() []*Arg {
 		a.scratchArgs = append(a.scratchArgs, arg)
 		if !p.accept(tokComma) {
 			p.expectClosing(tokRParen)
-			return popScratch(&a.scratchArgs, mark)
+			return popScratch(&a.scratchArgs, mark, &a.argLists)
 		}
 	}
 	p.next()
-	return popScratch(&a.scratchArgs, mark)
+	return popScratch(&a.scratchArgs, mark, &a.argLists)
 }
 
 // parseSubscript parses `[index]`, the append form `[]` and the slice forms.
@@ -446,11 +446,11 @@ func (p *parser) parseArrayItems(closing lexer.TokenType) []*ArrayItem {
 		a.scratchItems = append(a.scratchItems, item)
 		if !p.accept(tokComma) {
 			p.expectClosing(closing)
-			return popScratch(&a.scratchItems, mark)
+			return popScratch(&a.scratchItems, mark, &a.itemLists)
 		}
 	}
 	p.next()
-	return popScratch(&a.scratchItems, mark)
+	return popScratch(&a.scratchItems, mark, &a.itemLists)
 }
 
 // parseFuncLit parses an anonymous function after `function`.

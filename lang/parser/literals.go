@@ -89,7 +89,7 @@ func (p *parser) stringLit(at Pos, text string) Expr {
 	d := stringDecoder{p: p, src: body, file: at.File, line: at.Line, lineStart: -(at.Col + 1)}
 	d.decode()
 	if len(d.parts) == 0 {
-		return &StringLit{At: at, Value: d.text.String()}
+		return &StringLit{At: at, Value: d.takeText()}
 	}
 	d.flushText()
 	return &InterpString{At: at, Parts: d.parts}
@@ -108,37 +108,72 @@ type stringDecoder struct {
 	lineStart int
 
 	parts   []StringPart
-	text    strings.Builder
 	textPos Pos
 	hasText bool
+
+	// The pending text is src[textStart:textEnd] while it is one run of
+	// the source, which costs no copy. The first escape in it moves it
+	// into text, where decoded bytes are appended.
+	textStart, textEnd int
+	copied             bool
+	text               strings.Builder
 }
 
 func (d *stringDecoder) posAt(off int) Pos {
 	return Pos{File: d.file, Line: d.line, Col: off - d.lineStart}
 }
 
-// addText appends decoded text that started at off.
-func (d *stringDecoder) addText(off int, s string) {
+// startText begins a pending text part at off when none is pending.
+func (d *stringDecoder) startText(off int) {
 	if !d.hasText {
 		d.textPos = d.posAt(off)
 		d.hasText = true
+		d.textStart, d.textEnd = off, off
+		d.copied = false
 	}
-	d.text.WriteString(s)
 }
 
-func (d *stringDecoder) addByte(off int, c byte) {
-	if !d.hasText {
-		d.textPos = d.posAt(off)
-		d.hasText = true
+// addSource appends the source bytes src[off:end] to the pending text.
+func (d *stringDecoder) addSource(off, end int) {
+	d.startText(off)
+	if !d.copied && off == d.textEnd {
+		d.textEnd = end
+		return
 	}
+	d.copyOut()
+	d.text.WriteString(d.src[off:end])
+}
+
+// addDecoded appends the byte an escape sequence at off stands for.
+func (d *stringDecoder) addDecoded(off int, c byte) {
+	d.startText(off)
+	d.copyOut()
 	d.text.WriteByte(c)
+}
+
+func (d *stringDecoder) copyOut() {
+	if !d.copied {
+		d.text.WriteString(d.src[d.textStart:d.textEnd])
+		d.copied = true
+	}
+}
+
+// takeText returns the pending text and clears it.
+func (d *stringDecoder) takeText() string {
+	d.hasText = false
+	if !d.copied {
+		return d.src[d.textStart:d.textEnd]
+	}
+	text := d.text.String()
+	d.text.Reset()
+	d.copied = false
+	return text
 }
 
 func (d *stringDecoder) flushText() {
 	if d.hasText {
-		d.parts = append(d.parts, &TextPart{At: d.textPos, Text: d.text.String()})
-		d.text.Reset()
-		d.hasText = false
+		at := d.textPos
+		d.parts = append(d.parts, &TextPart{At: at, Text: d.takeText()})
 	}
 }
 
@@ -152,7 +187,7 @@ func (d *stringDecoder) decode() {
 		c := src[i]
 		switch c {
 		case '\n':
-			d.addByte(i, c)
+			d.addSource(i, i+1)
 			d.line++
 			d.lineStart = i
 			i++
@@ -169,7 +204,7 @@ func (d *stringDecoder) decode() {
 			for end < len(src) && src[end] != '\\' && src[end] != '$' && src[end] != '\n' {
 				end++
 			}
-			d.addText(i, src[i:end])
+			d.addSource(i, end)
 			i = end
 		}
 	}
@@ -184,17 +219,17 @@ func (d *stringDecoder) decodeEscape(off int) int {
 	}
 	switch c := src[off+1]; c {
 	case '\\', '"', '$':
-		d.addByte(off, c)
+		d.addDecoded(off, c)
 	case 'n':
-		d.addByte(off, '\n')
+		d.addDecoded(off, '\n')
 	case 'r':
-		d.addByte(off, '\r')
+		d.addDecoded(off, '\r')
 	case 't':
-		d.addByte(off, '\t')
+		d.addDecoded(off, '\t')
 	case 'x':
 		if off+3 < len(src) && isDigitOf(src[off+2], 16) && isDigitOf(src[off+3], 16) {
 			v, _ := strconv.ParseUint(src[off+2:off+4], 16, 8)
-			d.addByte(off, byte(v))
+			d.addDecoded(off, byte(v))
 			return off + 4
 		}
 		d.fail(off, "invalid escape sequence '\\x': expected exactly two hexadecimal digits")
@@ -223,7 +258,7 @@ func (d *stringDecoder) decodeDollar(off int) int {
 	if off+1 < len(src) && src[off+1] == '{' {
 		return d.decodeEmbedded(off)
 	}
-	d.addByte(off, '$')
+	d.addSource(off, off+1)
 	return off + 1
 }
 

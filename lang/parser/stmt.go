@@ -159,7 +159,7 @@ func (p *parser) parseBlock() *BlockStmt {
 		t := p.peek()
 		if t.Type == tokRBrace {
 			b.End = p.at(t)
-			b.Stmts = popScratch(&a.scratchStmts, mark)
+			b.Stmts = popScratch(&a.scratchStmts, mark, &a.stmtLists)
 			p.next()
 			return b
 		}

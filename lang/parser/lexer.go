@@ -135,14 +135,6 @@ var keywordNames = [...]string{
 	"throw", "true", "try", "unset", "while", "with", "yield",
 }
 
-var keywords = func() map[string]lexer.TokenType {
-	m := make(map[string]lexer.TokenType, len(keywordNames))
-	for i, name := range keywordNames {
-		m[name] = firstKeyword + lexer.TokenType(i)
-	}
-	return m
-}()
-
 // tokenText is the fixed spelling of every operator and keyword type.
 var tokenText = func() [tokCount]string {
 	var t [tokCount]string
@@ -175,6 +167,105 @@ var tokenText = func() [tokCount]string {
 	}
 	return t
 }()
+
+// keywordType returns the token type of word: its keyword type, or
+// tokIdent. A switch compiles to comparisons on length and bytes, which is
+// faster than hashing every identifier for a map lookup.
+func keywordType(word string) lexer.TokenType {
+	switch word {
+	case "and":
+		return tokAnd
+	case "array":
+		return tokArray
+	case "as":
+		return tokAs
+	case "barrier":
+		return tokBarrier
+	case "break":
+		return tokBreak
+	case "builtin":
+		return tokBuiltin
+	case "cache":
+		return tokCache
+	case "case":
+		return tokCase
+	case "catch":
+		return tokCatch
+	case "class":
+		return tokClass
+	case "closure":
+		return tokClosure
+	case "constructor":
+		return tokConstructor
+	case "continue":
+		return tokContinue
+	case "default":
+		return tokDefault
+	case "echo":
+		return tokEcho
+	case "else":
+		return tokElse
+	case "false":
+		return tokFalse
+	case "for":
+		return tokFor
+	case "foreach":
+		return tokForeach
+	case "forever":
+		return tokForever
+	case "from":
+		return tokFrom
+	case "function":
+		return tokFunction
+	case "global":
+		return tokGlobal
+	case "if":
+		return tokIf
+	case "import":
+		return tokImport
+	case "include":
+		return tokInclude
+	case "include_once":
+		return tokIncludeOnce
+	case "isset":
+		return tokIsset
+	case "match":
+		return tokMatchKw
+	case "none":
+		return tokNone
+	case "not":
+		return tokNot
+	case "object":
+		return tokObject
+	case "or":
+		return tokOr
+	case "private":
+		return tokPrivate
+	case "readonly":
+		return tokReadonly
+	case "return":
+		return tokReturn
+	case "static":
+		return tokStatic
+	case "switch":
+		return tokSwitch
+	case "throw":
+		return tokThrow
+	case "true":
+		return tokTrue
+	case "try":
+		return tokTry
+	case "unset":
+		return tokUnset
+	case "while":
+		return tokWhile
+	case "with":
+		return tokWith
+	case "yield":
+		return tokYield
+	}
+	return tokIdent
+}
 
 func isKeyword(t lexer.TokenType) bool { return t >= firstKeyword && t < tokCount }
 
@@ -321,11 +412,8 @@ func (s *scanner) scan() (token, error) {
 			end++
 		}
 		s.off = end
-		word := src[start:end]
-		if typ, ok := keywords[word]; ok {
-			return token{Type: typ, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
-		}
-		return token{Type: tokIdent, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
+		typ := keywordType(src[start:end])
+		return token{Type: typ, Off: int32(start), End: int32(end), Line: line, Col: col}, nil
 
 	case c == '$':
 		end := start + 1

@@ -114,3 +114,17 @@ func TestLexerDefinition(t *testing.T) {
 		}
 	}
 }
+
+func TestKeywordTypes(t *testing.T) {
+	for i, name := range keywordNames {
+		want := firstKeyword + lexer.TokenType(i)
+		if got := keywordType(name); got != want {
+			t.Errorf("keywordType(%q) = %d, want %d", name, got, want)
+		}
+	}
+	for _, name := range []string{"null", "new", "this", "elseif", "Echo", "includes", "a", "function_"} {
+		if got := keywordType(name); got != tokIdent {
+			t.Errorf("keywordType(%q) = %d, want an identifier", name, got)
+		}
+	}
+}

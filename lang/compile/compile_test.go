@@ -159,3 +159,21 @@ func TestConstantFolding(t *testing.T) {
 		t.Fatalf("output %q, error %v", out, err)
 	}
 }
+
+func TestConditionJumps(t *testing.T) {
+	out, err := runDir(t, map[string]string{"main.hsl": `
+function t($x) { echo "t$x"; return true; }
+function f($x) { echo "f$x"; return false; }
+if (f(1) or t(2)) { echo "a"; }
+if (t(3) and f(4)) { echo "no"; } else { echo "b"; }
+if (!(f(5) and t(6))) { echo "c"; }
+if (not t(7) or (f(8) or t(9))) { echo "d"; }
+$n = 0;
+while ($n < 3 and t($n)) { $n++; }
+echo (f(10) or f(11)) ? "yes" : "e";
+`})
+	want := "f1\nt2\na\nt3\nf4\nb\nf5\nc\nt7\nf8\nt9\nd\nt0\nt1\nt2\nf10\nf11\ne"
+	if err != nil || out != want {
+		t.Fatalf("output %q, error %v\nwant %q", out, err, want)
+	}
+}

@@ -197,11 +197,10 @@ func (fs *funcState) expr(e parser.Expr) {
 			fs.patch(j)
 		}
 	case *parser.TernaryExpr:
-		fs.expr(e.Cond)
-		jf := fs.emit(vm.OpJumpFalse, 0, 0)
+		jf := fs.jumpIfFalse(e.Cond)
 		fs.withBranch(func() { fs.expr(e.Then) })
 		j := fs.emit(vm.OpJump, 0, 0)
-		fs.patch(jf)
+		fs.patchAll(jf)
 		fs.withBranch(func() { fs.expr(e.Else) })
 		fs.patch(j)
 	case *parser.ElvisExpr:

@@ -264,15 +264,14 @@ func (fs *funcState) ifStmt(s *parser.IfStmt) {
 		}
 		return
 	}
-	fs.expr(s.Cond)
-	jf := fs.emit(vm.OpJumpFalse, 0, 0)
+	jf := fs.jumpIfFalse(s.Cond)
 	fs.withBranch(func() { fs.stmt(s.Then) })
 	if s.Else == nil {
-		fs.patch(jf)
+		fs.patchAll(jf)
 		return
 	}
 	j := fs.emit(vm.OpJump, 0, 0)
-	fs.patch(jf)
+	fs.patchAll(jf)
 	fs.withBranch(func() { fs.stmt(s.Else) })
 	fs.patch(j)
 }
@@ -284,11 +283,10 @@ func (fs *funcState) loop(pos parser.Pos, init, cond, post parser.Expr, body par
 	fs.withBranch(func() {
 		top := fs.here()
 		fs.label = top
-		exit := -1
+		var exit []int
 		if cond != nil {
 			if c, ok := fs.constValue(cond); !ok || !c.Truthy() {
-				fs.expr(cond)
-				exit = fs.emit(vm.OpJumpFalse, 0, 0)
+				exit = fs.jumpIfFalse(cond)
 			}
 		}
 		fs.blocks = append(fs.blocks, block{kind: blockLoop})
@@ -304,9 +302,7 @@ func (fs *funcState) loop(pos parser.Pos, init, cond, post parser.Expr, body par
 		}
 		fs.pos = pos
 		fs.emit(vm.OpLoop, top, max(fs.here()-top, 1))
-		if exit >= 0 {
-			fs.patch(exit)
-		}
+		fs.patchAll(exit)
 		for _, at := range b.breaks {
 			fs.patch(at)
 		}
@@ -514,4 +510,60 @@ func (fs *funcState) discard(fn func()) {
 	fn()
 	p.Code, p.Lines, p.Cols = p.Code[:n], p.Lines[:n], p.Cols[:n]
 	fs.label = n
+}
+
+// jumpIfFalse compiles a condition for control flow: the returned jumps
+// are taken when e is falsy, and execution falls through when it is
+// truthy. `and`, `or` and `not` become jumps instead of boolean values.
+func (fs *funcState) jumpIfFalse(e parser.Expr) []int {
+	switch x := e.(type) {
+	case *parser.LogicalExpr:
+		if x.Op == parser.OpAnd {
+			jumps := fs.jumpIfFalse(x.X)
+			var rest []int
+			fs.withBranch(func() { rest = fs.jumpIfFalse(x.Y) })
+			return append(jumps, rest...)
+		}
+		toBody := fs.jumpIfTrue(x.X)
+		var jumps []int
+		fs.withBranch(func() { jumps = fs.jumpIfFalse(x.Y) })
+		fs.patchAll(toBody)
+		return jumps
+	case *parser.UnaryExpr:
+		if x.Op == parser.OpNot {
+			return fs.jumpIfTrue(x.X)
+		}
+	}
+	fs.expr(e)
+	return []int{fs.emit(vm.OpJumpFalse, 0, 0)}
+}
+
+// jumpIfTrue is jumpIfFalse with the sense inverted.
+func (fs *funcState) jumpIfTrue(e parser.Expr) []int {
+	switch x := e.(type) {
+	case *parser.LogicalExpr:
+		if x.Op == parser.OpOr {
+			jumps := fs.jumpIfTrue(x.X)
+			var rest []int
+			fs.withBranch(func() { rest = fs.jumpIfTrue(x.Y) })
+			return append(jumps, rest...)
+		}
+		toNext := fs.jumpIfFalse(x.X)
+		var jumps []int
+		fs.withBranch(func() { jumps = fs.jumpIfTrue(x.Y) })
+		fs.patchAll(toNext)
+		return jumps
+	case *parser.UnaryExpr:
+		if x.Op == parser.OpNot {
+			return fs.jumpIfFalse(x.X)
+		}
+	}
+	fs.expr(e)
+	return []int{fs.emit(vm.OpJumpTrue, 0, 0)}
+}
+
+func (fs *funcState) patchAll(jumps []int) {
+	for _, j := range jumps {
+		fs.patch(j)
+	}
 }

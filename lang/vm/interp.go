@@ -203,7 +203,29 @@ reload:
 			if stack[sp-1], err = th.arith(OpMul, x, y); err != nil {
 				goto fail
 			}
-		case OpDiv, OpMod, OpPow, OpBitAnd, OpBitOr, OpBitXor, OpShl, OpShr, OpUShr:
+		case OpDiv:
+			x, y := stack[sp-2], stack[sp-1]
+			sp--
+			if x.kind == KindNumber && y.kind == KindNumber && y.num() != 0 {
+				stack[sp-1] = Number(x.num() / y.num())
+				continue
+			}
+			if stack[sp-1], err = th.arith(OpDiv, x, y); err != nil {
+				goto fail
+			}
+		case OpMod:
+			x, y := stack[sp-2], stack[sp-1]
+			sp--
+			if x.kind == KindNumber && y.kind == KindNumber {
+				if a, b := x.num(), y.num(); b > 0 && a >= 0 && a < 1<<53 && b < 1<<53 && a == float64(int64(a)) && b == float64(int64(b)) {
+					stack[sp-1] = Number(float64(int64(a) % int64(b)))
+					continue
+				}
+			}
+			if stack[sp-1], err = th.arith(OpMod, x, y); err != nil {
+				goto fail
+			}
+		case OpPow, OpBitAnd, OpBitOr, OpBitXor, OpShl, OpShr, OpUShr:
 			x, y := stack[sp-2], stack[sp-1]
 			sp--
 			if stack[sp-1], err = th.arith(in.Op, x, y); err != nil {

@@ -151,7 +151,7 @@ func TestMIMEHeadersAndErrors(t *testing.T) {
 		{src: `echo MIME()->setDate(0)->setDisposition("inline")->toString();`,
 			want: "Date: " + time.Unix(0, 0).Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n\n"},
 		{src: `echo length(MIME()->setBody("abc")->toFile()->read());`, want: "65\n"},
-		{src: `MIME()->addHeader("Bad Name", "x");`, err: `argument 1 (name) is not a valid header name: "Bad Name"`},
+		{src: `MIME()->addHeader("Bad Name", "x");`, err: `MIME->addHeader(): argument 1 (name) is not a valid header name: "Bad Name"`},
 		{src: `MIME()->addHeader("X", "a\nb", ["encode" => false]);`, err: "value contains a line break"},
 		{src: `MIME()->setType("nonsense");`, err: `argument 1 (type): invalid media type "nonsense"`},
 		{src: `$m = MIME(); $m->appendPart($m);`, err: "would make a cycle"},

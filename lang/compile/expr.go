@@ -169,6 +169,17 @@ func (fs *funcState) expr(e parser.Expr) {
 			fs.emit(vm.OpBitNot, 0, 0)
 		}
 	case *parser.BinaryExpr:
+		if e.Op == parser.OpConcat {
+			if parts := concatParts(e, nil); len(parts) > 2 {
+				// a . b . c builds the result in one allocation.
+				for _, part := range parts {
+					fs.expr(part)
+				}
+				fs.pos = e.At
+				fs.emit(vm.OpStrCat, len(parts), 1)
+				return
+			}
+		}
 		fs.expr(e.X)
 		fs.expr(e.Y)
 		fs.pos = e.At
@@ -524,4 +535,13 @@ func (fs *funcState) match(e *parser.MatchExpr) {
 	for _, j := range ends {
 		fs.patch(j)
 	}
+}
+
+// concatParts flattens a left-nested chain of `.` into its operands.
+func concatParts(e parser.Expr, out []parser.Expr) []parser.Expr {
+	if b, ok := e.(*parser.BinaryExpr); ok && b.Op == parser.OpConcat {
+		out = concatParts(b.X, out)
+		return append(out, b.Y)
+	}
+	return append(out, e)
 }

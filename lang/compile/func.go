@@ -89,6 +89,18 @@ func (fs *funcState) emit(op vm.Opcode, a, b int) int {
 	if op == vm.OpJumpFalse && fs.label != len(p.Code) && len(p.Code) > 0 {
 		// Fuse a comparison with the conditional jump that tests it.
 		last := &p.Code[len(p.Code)-1]
+		if n := len(p.Code); n >= 3 && fs.label <= n-3 {
+			// $local <op> constant: one instruction.
+			l, c := p.Code[n-3], p.Code[n-2]
+			cmp := map[vm.Opcode]int32{vm.OpLess: 0, vm.OpLessEq: 1, vm.OpGreater: 2, vm.OpGreaterEq: 3}
+			if k, ok := cmp[last.Op]; ok && l.Op == vm.OpLoadLocal && c.Op == vm.OpConst && l.A < 0x1000 && c.A < 0x10000 {
+				p.Code = p.Code[:n-2]
+				p.Lines = p.Lines[:n-2]
+				p.Cols = p.Cols[:n-2]
+				p.Code[n-3] = vm.Instr{Op: vm.OpCmpLocalConstJump, A: int32(a), B: l.A | c.A<<12 | k<<28}
+				return n - 3
+			}
+		}
 		switch last.Op {
 		case vm.OpLess, vm.OpLessEq, vm.OpGreater, vm.OpGreaterEq, vm.OpEq, vm.OpNotEq, vm.OpStrictEq, vm.OpStrictNeq:
 			last.B = int32(last.Op)

@@ -317,12 +317,21 @@ func (fs *funcState) foreach(s *parser.ForeachStmt) {
 	fs.withBranch(func() {
 		top := fs.here()
 		fs.label = top
-		next := fs.emit(vm.OpIterNext, it, 0)
-		fs.storeVar(s.Value.Name, s.Value.At, false)
-		if s.Key != nil {
-			fs.storeVar(s.Key.Name, s.Key.At, true)
+		var next int
+		if ref := fs.resolveVar(s.Value.Name); s.Key == nil && ref.kind == vm.RootLocal {
+			fs.checkWritable(s.Value.Name, s.Value.At)
+			fs.assigned[s.Value.Name] = true
+			fs.definite[s.Value.Name] = true
+			next = fs.emit(vm.OpIterNextValue, it, 0)
+			fs.emit(vm.OpNop, ref.slot, 0)
 		} else {
-			fs.emit(vm.OpPop, 0, 0)
+			next = fs.emit(vm.OpIterNext, it, 0)
+			fs.storeVar(s.Value.Name, s.Value.At, false)
+			if s.Key != nil {
+				fs.storeVar(s.Key.Name, s.Key.At, true)
+			} else {
+				fs.emit(vm.OpPop, 0, 0)
+			}
 		}
 		fs.blocks = append(fs.blocks, block{kind: blockLoop})
 		fs.stmt(s.Body)

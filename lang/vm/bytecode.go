@@ -109,8 +109,10 @@ const (
 	OpAppendLocal   // A slot: v → ($a[] = v as a statement on a plain local)
 	OpSetLocalIndex // A slot: v k → ($a[k] = v as a statement on a plain local)
 
-	OpIterInit // A slot for the iterator: x →
-	OpIterNext // A iterator slot, B exit target: → k v | jump
+	OpIterInit          // A slot for the iterator: x →
+	OpIterNextValue     // A iterator slot, B exit target; the next instruction's A is the value's local slot: → | jump
+	OpCmpLocalConstJump // A target; B local slot (bits 0..11), constant (12..27), comparison < <= > >= (28..29): jumps when false
+	OpIterNext          // A iterator slot, B exit target: → k v | jump
 
 	OpDestructPos  // A position, B 1 = push unassigned marker when missing: arr → v
 	OpDestructKey  // B as above: arr k → v
@@ -125,7 +127,7 @@ const (
 	OpBarrier    // A root reference of the variable (or -1), B: → name →  (lock)
 	OpEndBarrier // write back and unlock the innermost barrier
 	OpCache      // A cache site const: opts args-array → result
-	OpStrCat     // A n: s1..sn → concatenation (interpolation)
+	OpStrCat     // A n, B 1 for `.` (none is an error): s1..sn → concatenation
 	OpHalt       // end the run normally (top-level return)
 	OpInitModule // A module index: run the module's top-level code once
 )

@@ -243,10 +243,18 @@ reload:
 			for i := sp - n; i < sp; i++ {
 				v := stack[i]
 				if v.kind != KindString {
+					if v.kind == KindNone && in.B == 1 {
+						err = Errorf("cannot concatenate none")
+						goto fail
+					}
 					v = String(v.String())
 					stack[i] = v
 				}
 				total += int(v.u)
+			}
+			if int64(total) > th.limits.MaxMemory {
+				err = Errorf(msgMemoryLimit)
+				goto fail
 			}
 			buf := make([]byte, 0, total)
 			for i := sp - n; i < sp; i++ {
@@ -777,6 +785,59 @@ reload:
 			stack[sp] = k
 			stack[sp+1] = v
 			sp += 2
+		case OpIterNextValue:
+			// The value goes straight to its plain local slot (the next
+			// instruction's A), the key is dropped.
+			it := (*iterator)(stack[bp+a].p)
+			dst := int(code[pc].A)
+			pc++
+			if a := it.arr; a != nil && a.keys == nil {
+				if it.pos < len(a.vals) {
+					v := a.vals[it.pos]
+					it.pos++
+					if v.kind == KindArray {
+						markShared(v)
+					}
+					stack[bp+dst] = v
+					continue
+				}
+				pc = int(in.B)
+				continue
+			}
+			_, v, ok := it.next()
+			if !ok {
+				pc = int(in.B)
+				continue
+			}
+			markShared(v)
+			stack[bp+dst] = v
+		case OpCmpLocalConstJump:
+			x := stack[bp+int(in.B&0xfff)]
+			y := consts[(in.B>>12)&0xffff]
+			if x.kind == KindNumber && y.kind == KindNumber {
+				var ok bool
+				switch in.B >> 28 {
+				case 0:
+					ok = x.num() < y.num()
+				case 1:
+					ok = x.num() <= y.num()
+				case 2:
+					ok = x.num() > y.num()
+				default:
+					ok = x.num() >= y.num()
+				}
+				if !ok {
+					pc = a
+				}
+				continue
+			}
+			if x.kind == kindUndef {
+				err = Errorf("undefined variable $%s", p.LocalNames[in.B&0xfff])
+				goto fail
+			}
+			if !th.compare([4]Opcode{OpLess, OpLessEq, OpGreater, OpGreaterEq}[in.B>>28], x, y) {
+				pc = a
+			}
 
 		case OpDestructPos, OpDestructKey:
 			var src, k Value

@@ -398,8 +398,14 @@ func TestCounters(t *testing.T) {
 	e.Pickup(entry("10.0.0.1", "mx.blocked.example"))
 
 	picked, refused := e.Counts()
-	if picked != 10 || refused[ReasonConcurrency] != 2 || refused[ReasonSuspend] != 1 {
-		t.Errorf("counts: picked %d refused %v, want 10 and 2 for concurrency, 1 for suspend", picked, refused)
+	if picked != 10 {
+		t.Errorf("picked %d, want 10", picked)
+	}
+	if refused[ReasonConcurrency] != 2 {
+		t.Errorf("refused for concurrency %d, want 2", refused[ReasonConcurrency])
+	}
+	if refused[ReasonSuspend] != 1 {
+		t.Errorf("refused for a suspend %d, want 1", refused[ReasonSuspend])
 	}
 
 	clock.Advance(300 * time.Millisecond)
@@ -408,8 +414,20 @@ func TestCounters(t *testing.T) {
 		t.Fatalf("%d sub-queues, want 1", len(stats))
 	}
 	s := stats[0]
-	if s.Key != "A: localip=10.0.0.1,remotemx=#gsuite" || s.InFlight != 10 || s.RateEvents != 10 || s.Picked != 10 || s.Refused[ReasonConcurrency] != 2 {
-		t.Errorf("stats = %+v", s)
+	if s.Key != "A: localip=10.0.0.1,remotemx=#gsuite" {
+		t.Errorf("key = %q", s.Key)
+	}
+	if s.InFlight != 10 {
+		t.Errorf("in flight = %d, want 10", s.InFlight)
+	}
+	if s.RateEvents != 10 {
+		t.Errorf("rate events = %d, want 10", s.RateEvents)
+	}
+	if s.Picked != 10 {
+		t.Errorf("picked = %d, want 10", s.Picked)
+	}
+	if s.Refused[ReasonConcurrency] != 2 {
+		t.Errorf("refused for concurrency = %d, want 2", s.Refused[ReasonConcurrency])
 	}
 	if len(s.Values) != 2 || s.Values[1] != "#gsuite" {
 		t.Errorf("values = %q", s.Values)

@@ -38,8 +38,9 @@ type Policy struct {
 	// such keys are not limited by this policy.
 	Default *Limits
 
-	index   int
-	static  *condTable // Conditions, indexed
+	index     int
+	defaultID bool       // ID was made from the position, not configured
+	static    *condTable // Conditions, indexed
 	rollups [numFields]*rollupSet
 	// fieldMask has bit f set for every field in Fields.
 	fieldMask uint16
@@ -278,6 +279,12 @@ func LoadFiles(paths ...string) (*Config, error) {
 func (c *Config) merge(other *Config) ErrorList {
 	var errs ErrorList
 	for _, p := range other.Policies {
+		if p.defaultID {
+			// Number policies without an id by their position in the
+			// merged configuration, so two files' "policies[0]" differ.
+			p.ID = index("policies", len(c.Policies))
+			p.keyPrefix = keyPrefix(p)
+		}
 		if c.PolicyByID(p.ID) != nil {
 			errs = append(errs, &Error{File: other.File, Path: "policies", Msg: fmt.Sprintf("duplicate policy id %q (also in %s)", p.ID, c.File)})
 			continue

@@ -10,7 +10,7 @@ import (
 
 func (l *loader) policy(n *yaml.Node, i int) {
 	path := index("policies", i)
-	p := &Policy{ID: path, index: len(l.cfg.Policies)}
+	p := &Policy{ID: path, index: len(l.cfg.Policies), defaultID: true}
 	idNode := l.resolve(n)
 	var fields, conditions, def *yaml.Node
 	ok := l.mapping(n, path, func(key string, k, v *yaml.Node) {
@@ -20,7 +20,7 @@ func (l *loader) policy(n *yaml.Node, i int) {
 				if s == "" {
 					l.errorf(v, join(path, key), "empty id")
 				}
-				p.ID, idNode = s, l.resolve(v)
+				p.ID, idNode, p.defaultID = s, l.resolve(v), false
 			}
 		case "fields":
 			fields = v

@@ -614,3 +614,18 @@ func TestWildcardLongSuffix(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadFilesDefaultIDs(t *testing.T) {
+	e, _ := newTestEngine(t, "no-id.yaml", "no-id.yaml")
+	var ids []string
+	for _, p := range e.Config().Policies {
+		ids = append(ids, p.ID)
+	}
+	if strings.Join(ids, " ") != "policies[0] policies[1]" {
+		t.Errorf("ids = %v, want policies[0] policies[1]", ids)
+	}
+	x := e.Explain(&Entry{RemoteIP: "192.0.2.1"})
+	if x.Policies[1].Key != "policies[1]: remoteip=192.0.2.1" {
+		t.Errorf("second policy key = %q", x.Policies[1].Key)
+	}
+}

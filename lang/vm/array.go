@@ -407,11 +407,7 @@ func (a *Array) compact() {
 // All iterates the elements in order.
 func (a *Array) All() iter.Seq2[Key, Value] {
 	return func(yield func(Key, Value) bool) {
-		for i := 0; i < len(a.vals); i++ {
-			if !yield(a.keyAt(i)) {
-				return
-			}
-		}
+		a.Each(yield)
 	}
 }
 

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,9 +118,11 @@ func doHTTP(ctx context.Context, r httpRequest) (*httpResponse, error) {
 		return nil, errHTTPTooLarge
 	}
 
+	// Go does not keep the order of response headers, so they are listed
+	// by name to keep the result stable.
 	out := &httpResponse{status: resp.StatusCode, body: body}
-	for name, values := range resp.Header {
-		for _, v := range values {
+	for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
+		for _, v := range resp.Header[name] {
 			out.headers = append(out.headers, name+": "+v)
 		}
 	}

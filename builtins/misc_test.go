@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 func TestUUIDBuiltins(t *testing.T) {
@@ -87,4 +89,28 @@ func TestSyslogWritesProcessLog(t *testing.T) {
 		{src: `syslog([], "x");`, err: "syslog(): argument 1 (priority) must be a number, got array"},
 		{src: `syslog(-1, "x");`, err: "syslog(): argument 1 (priority) must not be negative"},
 	})
+}
+
+func TestInstallDefinesNetworkAndSystemGroups(t *testing.T) {
+	lib := vm.NewLibrary()
+	Install(lib)
+	names := []string{
+		"md5", "sha1", "sha2", "hmac_md5", "hmac_sha1", "hmac_sha2", "hash", "aes_encrypt", "aes_decrypt",
+		"rsa_sign", "rsa_verify", "ed25519_sign", "ed25519_verify", "random_bytes", "random_number", "crypt",
+		"dns_query", "domain_includes", "http", "url_parse",
+		"envelope_address_parse", "envelope_localpart_escape", "header_addresslist_extract",
+		"header_addresslist_compile", "header_dkim_decode",
+		"rate", "uuid", "uuidv5", "gethostname", "serial", "syslog",
+		"inet_includes", "inet_pton", "inet_ntop", "inet_reverse",
+		"memory_add", "memory_store", "memory_fetch", "memory_exists", "memory_delete", "memory_inc",
+		"memory_dec", "memory_update",
+		"queue_policy", "queue_suspend", "queue_policy_delete", "queue_quota", "PickupPolicy", "PickupSuspend",
+		"rand", "is_subdomain", "in_network", "GetAddressList",
+		"File", "MIME", "MIMEPart", "MailMessage", "Socket", "TLSSocket", "X509",
+	}
+	for _, name := range names {
+		if _, ok := lib.Func(name); !ok {
+			t.Errorf("%s is not installed", name)
+		}
+	}
 }

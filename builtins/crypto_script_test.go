@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -116,6 +117,41 @@ func TestRSABuiltins(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := "128\nvalid\ninvalid\nvalid\ninvalid\nnone\nnone\nnone\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
+
+func TestPrivateKeyResources(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPKCS8, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	rsaPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaPKCS8}))
+	pubDER := string(x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey))
+
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	edPKCS8, _ := x509.MarshalPKCS8PrivateKey(edKey)
+	edPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: edPKCS8}))
+	edPub := string(edKey.Public().(ed25519.PublicKey))
+
+	out, err := runLibScript(t, `
+		$rsa = rsa_privatekey(`+hslString(rsaPEM)+`);
+		echo is_rsa_privatekey($rsa) ? "rsa" : "not rsa";
+		echo is_ed25519_privatekey($rsa) ? "ed25519" : "not ed25519";
+		echo rsa_verify("m", rsa_sign("m", $rsa), `+hslString(pubDER)+`) ? "rsa signed" : "rsa failed";
+		$ed = ed25519_privatekey(`+hslString(edPEM)+`);
+		echo is_ed25519_privatekey($ed) ? "ed25519" : "not ed25519";
+		echo ed25519_verify("m", ed25519_sign("m", $ed), `+hslString(edPub)+`) ? "ed signed" : "ed failed";
+		echo rsa_privatekey(`+hslString(edPEM)+`) === none ? "none" : "value";
+		echo ec_privatekey("junk") === none ? "none" : "value";
+		echo is_rsa_privatekey("text") ? "rsa" : "not rsa";
+	`, scriptRun{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "rsa\nnot ed25519\nrsa signed\ned25519\ned signed\nnone\nnone\nnot rsa\n"
+	if out != want {
 		t.Errorf("output %q, want %q", out, want)
 	}
 }

@@ -345,8 +345,21 @@ func (a *Array) Append(v Value) error {
 	return a.appendValue(v)
 }
 
+// grow makes room for one more element, doubling the capacity: Go's own
+// append grows large slices by only 1.25x, which copies a long array
+// built by appends several times over.
+func (a *Array) grow() {
+	if len(a.vals) < cap(a.vals) {
+		return
+	}
+	nv := make([]Value, len(a.vals), max(8, 2*cap(a.vals)))
+	copy(nv, a.vals)
+	a.vals = nv
+}
+
 func (a *Array) appendValue(v Value) error {
 	if a.keys == nil {
+		a.grow()
 		a.vals = append(a.vals, v)
 		a.next++
 		return nil

@@ -720,6 +720,7 @@ reload:
 					if v.kind == KindArray {
 						markShared(v)
 					}
+					arr.grow()
 					arr.vals = append(arr.vals, v)
 					arr.next++
 					if len(arr.vals)&1023 == 0 {

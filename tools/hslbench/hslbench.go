@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/halonsh/halonsh/builtins"
 	"github.com/halonsh/halonsh/lang/compile"
@@ -29,7 +30,9 @@ var library = sync.OnceValue(func() *vm.Library {
 // P is a compiled program.
 type P struct {
 	prog *vm.Program
-	opts *sync.Pool // of *vm.RunOptions with a reusable Globals map
+	// idle caches one set of run options for back-to-back runs; concurrent
+	// runs allocate their own.
+	idle *atomic.Pointer[vm.RunOptions]
 }
 
 // Compile parses and compiles one HSL script. The loop workload runs
@@ -44,28 +47,36 @@ func Compile(name string, src []byte) (P, error) {
 	if err != nil {
 		return P{}, err
 	}
-	pool := &sync.Pool{New: func() any {
-		return &vm.RunOptions{Globals: map[string]vm.Value{}}
-	}}
-	return P{prog: prog, opts: pool}, nil
+	return P{prog: prog, idle: new(atomic.Pointer[vm.RunOptions])}, nil
 }
 
 // Run executes the program once with the given globals, writing echo
 // output to out.
 func (p P) Run(globals map[string]any, out io.Writer) error {
-	opts := p.opts.Get().(*vm.RunOptions)
-	defer p.opts.Put(opts)
-	clear(opts.Globals)
+	opts := p.idle.Swap(nil)
+	if opts == nil {
+		opts = &vm.RunOptions{}
+	}
+	opts.Bind = opts.Bind[:0]
 	for k, v := range globals {
+		slot, ok := p.prog.GlobalSlot(k)
+		if !ok {
+			return fmt.Errorf("hslbench: global %s is not declared", k)
+		}
+		var val vm.Value
 		switch x := v.(type) {
 		case int:
-			opts.Globals[k] = vm.Int(x)
+			val = vm.Int(x)
 		case string:
-			opts.Globals[k] = vm.String(x)
+			val = vm.String(x)
 		default:
 			return fmt.Errorf("hslbench: global %s has unsupported type %T", k, v)
 		}
+		opts.Bind = append(opts.Bind, vm.Binding{Slot: slot, Value: val})
 	}
 	opts.Out = out
-	return p.prog.Run(context.Background(), opts)
+	err := p.prog.Run(context.Background(), opts)
+	opts.Out = nil
+	p.idle.Store(opts)
+	return err
 }

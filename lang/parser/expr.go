@@ -402,6 +402,9 @@ func (p *parser) parseOperand() Expr {
 	case tokCache:
 		p.next()
 		return p.parseCache(at)
+
+	case tokObject, tokYield:
+		p.failAt(at, "reserved keyword '%s' has no meaning yet and cannot be used", p.text(t))
 	}
 
 	p.failUnexpected(t, "expression")

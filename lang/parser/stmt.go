@@ -145,6 +145,9 @@ func (p *parser) parseEnd() {
 		p.next()
 	case tokRBrace:
 	default:
+		if t.Type == tokIdent && p.pos > 0 && p.toks[p.pos-1].Type == tokIdent && p.text(&p.toks[p.pos-1]) == "new" {
+			p.failUnexpected(t, "';' (HSL has no 'new': write "+p.text(t)+"(...) to create an object)")
+		}
 		p.failUnexpected(t, "';'")
 	}
 }

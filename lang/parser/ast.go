@@ -1,11 +1,3 @@
-// Package parser turns HSL source text into an abstract syntax tree.
-//
-// The tree is plain Go structs: every expression implements Expr, every
-// statement implements Stmt, and every node carries a source position. That
-// is the position of the node's first token, except for operator nodes
-// (binary, assignment, conditional, subscript, call, property, postfix),
-// which carry the position of their operator as their field comments state.
-// ParseFile is the entry point.
 package parser
 
 import "fmt"

@@ -172,7 +172,49 @@ func extractAddressList(value string) ([]*mail.Address, error) {
 		return nil, nil
 	}
 	parser := mail.AddressParser{WordDecoder: headerWordDecoder}
-	return parser.ParseList(value)
+	list, err := parser.ParseList(value)
+	if err == nil {
+		return list, nil
+	}
+
+	// net/mail rejects comments inside an address, such as
+	// "pete(his account)@silly.test"; retry without any comments.
+	if stripped := stripHeaderComments(value); stripped != value {
+		if list, err2 := parser.ParseList(stripped); err2 == nil {
+			return list, nil
+		}
+	}
+	return nil, err
+}
+
+// stripHeaderComments removes RFC 5322 comments (nested parentheses,
+// with backslash escapes) that are outside quoted strings.
+func stripHeaderComments(value string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0):
+			if depth == 0 {
+				b.WriteByte(c)
+				if i+1 < len(value) {
+					b.WriteByte(value[i+1])
+				}
+			}
+			i++
+		case depth == 0 && c == '"':
+			quoted = !quoted
+			b.WriteByte(c)
+		case !quoted && c == '(':
+			depth++
+		case !quoted && c == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // compileAddress renders one mailbox for a header: the bare address

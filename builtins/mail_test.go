@@ -62,6 +62,7 @@ func TestExtractAddressList(t *testing.T) {
 		{"undisclosed-recipients:;", nil},
 		{"=?utf-8?q?J=C3=B6rg?= <jorg@example.com>", []pair{{"Jörg", "jorg@example.com"}}},
 		{"john@example.com (John Doe)", []pair{{"John Doe", "john@example.com"}}},
+		{`Pete(A nice \) chap) <pete(his account)@silly.test(his host)>`, []pair{{"Pete", "pete@silly.test"}}},
 		{"", nil},
 	}
 	for _, c := range cases {

@@ -11,9 +11,9 @@ import (
 )
 
 // MIMEPartClass is a part of a parsed message and MailMessageClass the
-// whole message. Reads ("get" methods) see the message as it was parsed;
-// edits apply to a working copy that toString, toFile and queue render,
-// and that reset, snapshot and restore manage.
+// whole message. Reads ("get" methods) see the message as it was parsed.
+// Edits apply to a working copy, which toString, toFile and queue render
+// and which reset, snapshot and restore manage.
 var (
 	MIMEPartClass    = &vm.Class{Name: "MIMEPart"}
 	MailMessageClass = &vm.Class{Name: "MailMessage"}

@@ -141,9 +141,8 @@ func builtinTLSSocketNew(c *vm.Call, args []vm.Value) (vm.Value, error) {
 		conn:        tls.Client(raw.conn, cfg),
 		unsupported: unsupported,
 	}
-	// Bytes the plain socket had read ahead would be lost to TLS; there are
-	// none unless the script peeked before wrapping.
-	state.pending = nil
+	// NOTE: bytes that a MSG_PEEK on the plain socket read ahead stay in
+	// the Socket's buffer and never reach the TLS layer.
 	return vm.ObjectValue(vm.NewObject(TLSSocketClass, state)), nil
 }
 

@@ -128,6 +128,9 @@ func parseDecl[G any](p *parser, prod *participle.Parser[G], end int, what strin
 
 	g, err := prod.ParseFromLexer(lex, allowTrailingOpts...)
 	if err != nil {
+		// Error recovery resumes after the run, which is the whole
+		// statement.
+		p.pos = end
 		var unexpected *participle.UnexpectedTokenError
 		if errors.As(err, &unexpected) {
 			// The run ends in a synthetic EOF; report the real token there.
@@ -269,9 +272,18 @@ var expectedNames = strings.NewReplacer(
 )
 
 func describeExpected(ebnf string) string {
-	// Participle names a struct production by its type name, capitalised.
-	if ebnf != "" && ebnf[0] >= 'A' && ebnf[0] <= 'Z' && strings.HasSuffix(ebnf, "Grammar") {
-		ebnf = strings.ToLower(ebnf[:1]) + ebnf[1:]
+	// A sequence names what it needs next first; the rest only follows.
+	// The one production that starts with a group is the import's choice
+	// between its three forms.
+	if strings.HasPrefix(ebnf, "(") {
+		return "'{', '*' or variable"
 	}
-	return expectedNames.Replace(ebnf)
+	first, _, _ := strings.Cut(ebnf, " ")
+	first = strings.TrimRight(first, "?*+")
+
+	// Participle names a struct production by its type name, capitalised.
+	if first != "" && first[0] >= 'A' && first[0] <= 'Z' && strings.HasSuffix(first, "Grammar") {
+		first = strings.ToLower(first[:1]) + first[1:]
+	}
+	return expectedNames.Replace(first)
 }

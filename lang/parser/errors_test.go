@@ -75,11 +75,49 @@ var syntaxErrorCases = []struct {
 	{"$a = array(1, 2;", "1:16: syntax error: unexpected ';', expected ',' or ')'"},
 	{"echo 1 ? 2;", "1:11: syntax error: unexpected ';', expected ':'"},
 	{"break", "1:6: syntax error: unexpected end of file, expected ';'"},
+	{"1 = 2;", "1:1: syntax error: cannot assign to a literal"},
+	{"[1] += 1;", "1:1: syntax error: cannot assign to an array literal"},
+	{"f = 1;", "1:1: syntax error: cannot assign to function name 'f'"},
+	{"ns::f = 1;", "1:1: syntax error: cannot assign to 'ns::f'"},
+	{"($a = 1) = 2;", "1:2: syntax error: cannot assign to an assignment"},
+	{"($a ?: $b) = 1;", "1:2: syntax error: cannot assign to a conditional expression"},
+	{"f()[0] = 1;", "1:1: syntax error: cannot assign to an element of a value that is not a variable"},
+	{"-$a = 1;", "1:1: syntax error: cannot assign to an operator expression"},
+	{"$a++ = 1;", "1:1: syntax error: cannot assign to an increment or decrement"},
+	{"import { a }", "1:13: syntax error: unexpected end of file, expected 'from'"},
+	{"import", "1:7: syntax error: unexpected end of file, expected '{', '*' or variable"},
+	{"import { a } from", "1:18: syntax error: unexpected end of file, expected string"},
+	{"include", "1:8: syntax error: unexpected end of file, expected string"},
+	{"import $d from \"x.csv\" with 5;", "1:29: syntax error: unexpected number 5, expected options array after 'with'"},
+	{"echo \"abc\" \"a very long string literal that goes on\";", "1:12: syntax error: unexpected string \"a very long string lite..., expected ';'"},
+	{"$x = \"${)}\";", "1:9: syntax error: unexpected ')' in interpolation '${', expected '}'"},
+	{"function f() { class 5 {} }", "1:22: syntax error: unexpected number 5, expected class name"},
+	{"Foo::;", "1:6: syntax error: unexpected ';', expected name or variable after '::'"},
+	{"$a[1 2];", "1:6: syntax error: unexpected number 2, expected ']' or ':'"},
+	{"[] = $x;", "1:1: syntax error: empty destructuring pattern, expected at least one variable"},
+	{"[$a + 1] = $x;", "1:5: syntax error: invalid destructuring item, expected a variable"},
+	{"[...f()] = $x;", "1:6: syntax error: invalid rest item, expected '...$name'"},
 	{"$a = [1,\n  2\n  3];", "3:3: syntax error: unexpected number 3, expected ',' or ']'"},
 	{"if ($a) {\n  echo 1;\n", "3:1: syntax error: unexpected end of file, expected '}'"},
 	{"echo \"line\nstill ${$x +} here\";", "2:13: syntax error: unexpected '}', expected expression"},
 	{"\techo\t$a\t$b;", "1:10: syntax error: unexpected variable '$b', expected ';'"},
 	{"$a = 1;\r\n$b = ;\r\n", "2:6: syntax error: unexpected ';', expected expression"},
+}
+
+func TestNestingLimit(t *testing.T) {
+	src := "$a = " + strings.Repeat("(", maxDepth+100) + "1" + strings.Repeat(")", maxDepth+100) + ";"
+	_, err := ParseFile("t.hsl", []byte(src))
+	if err == nil {
+		t.Fatal("deeply nested expression parsed, want a nesting error")
+	}
+	if want := "nesting deeper than 1000 levels"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+
+	src = "echo \"" + strings.Repeat("${\"", maxDepth+10) + strings.Repeat("\"}", maxDepth+10) + "\";"
+	if _, err := ParseFile("t.hsl", []byte(src)); err == nil || !strings.Contains(err.Error(), "interpolations nested deeper than 1000 levels") {
+		t.Errorf("deeply nested interpolation: error %v, want the interpolation nesting error", err)
+	}
 }
 
 func TestSyntaxErrors(t *testing.T) {

@@ -651,6 +651,8 @@ func describeExpr(x Expr) string {
 		return "an assignment"
 	case *TernaryExpr, *ElvisExpr, *CoalesceExpr:
 		return "a conditional expression"
+	case *IncDecExpr:
+		return "an increment or decrement"
 	case *IndexExpr, *PropertyExpr:
 		return "an element of a value that is not a variable"
 	}

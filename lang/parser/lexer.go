@@ -682,13 +682,13 @@ func (s *scanner) scanEmbedded(off int) (int, error) {
 		case '"':
 			end, err := s.scanString(off)
 			if err != nil {
-				return 0, s.unterminatedInterpolation(open)
+				return 0, s.innerStringError(open, err)
 			}
 			off = end
 		case '\'':
 			end, err := s.scanRaw(off)
 			if err != nil {
-				return 0, s.unterminatedInterpolation(open)
+				return 0, s.innerStringError(open, err)
 			}
 			off = end
 		case '\n':
@@ -701,9 +701,19 @@ func (s *scanner) scanEmbedded(off int) (int, error) {
 	return 0, s.unterminatedInterpolation(open)
 }
 
+// innerStringError returns the error for a string literal inside the
+// interpolation at open that failed to scan. One that runs to the end of
+// the source is reported as the interpolation's missing brace, the likelier
+// mistake; other errors pass through.
+func (s *scanner) innerStringError(open int, err error) error {
+	if e, ok := err.(*Error); ok && strings.HasPrefix(e.Msg, "unterminated") {
+		return s.unterminatedInterpolation(open)
+	}
+	return err
+}
+
 // unterminatedInterpolation reports a `${` at open that has no closing
-// brace. A string literal inside it that runs to the end of the source is
-// reported the same way, since the missing brace is the likelier mistake.
+// brace.
 func (s *scanner) unterminatedInterpolation(open int) *Error {
 	return s.errorAt(s.posOf(open), "unterminated interpolation '${', expected '}'")
 }

@@ -139,6 +139,11 @@ func FormatNumber(f float64) string {
 
 // AppendNumber appends the display form of f (see FormatNumber) to dst.
 func AppendNumber(dst []byte, f float64) []byte {
+	if f >= 0 && f < 1e15 {
+		if n := uint64(f); float64(n) == f {
+			return appendUint(dst, n)
+		}
+	}
 	switch {
 	case f != f:
 		return append(dst, "nan"...)
@@ -426,4 +431,23 @@ func ToInt32(f float64) int32 {
 		m += 4294967296
 	}
 	return int32(uint32(m))
+}
+
+// appendUint formats n in decimal; it is the common case of echo and
+// string keys, kept free of strconv's general paths.
+func appendUint(dst []byte, n uint64) []byte {
+	if n < 10 {
+		return append(dst, byte('0'+n))
+	}
+	var buf [20]byte
+	i := len(buf)
+	for n >= 10 {
+		q := n / 10
+		i--
+		buf[i] = byte('0' + n - q*10)
+		n = q
+	}
+	i--
+	buf[i] = byte('0' + n)
+	return append(dst, buf[i:]...)
 }

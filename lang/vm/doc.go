@@ -74,11 +74,14 @@
 // Names are resolved at compile time against a Library, so a host builds a
 // base library (the standard library) and, per context, lib.Extend() with
 // its context functions, then compiles each script once (package
-// lang/compile) into a *Program. Program.Run executes it; many goroutines
-// may run one Program at once. RunOptions give each run its predefined
-// variables (Globals, declared at compile time), the echo writer (Out), an
+// lang/compile) into a *Program. Program.Run executes it, and many
+// goroutines may run one Program at once. RunOptions give each run its
+// predefined variables (Globals by name, or Bind by the slot from
+// Program.GlobalSlot, declared at compile time), the echo writer (Out), an
 // opaque Host value that host functions read with c.Host(), and limit
-// overrides; the context.Context passed to Run cancels the run.
+// overrides. The context.Context passed to Run cancels the run.
+// Library.Invoke calls a builtin outside any run, for example to decode
+// data at compile time.
 //
 // Process-wide state: SharedMemory is the keyed store and lock table that
 // `barrier` and the memory_* builtins share (Lock is re-entrant per run,

@@ -441,9 +441,9 @@ reload:
 			th.sp = sp
 			th.budget = budget
 			var r Value
-			args := make([]Value, argc)
-			copy(args, stack[sp-argc:sp])
-			r, err = th.callFunction(f, args)
+			// The arguments stay on the stack: calls made by the builtin
+			// use the slots above th.sp.
+			r, err = th.callFunction(f, stack[sp-argc:sp:sp])
 			budget = th.budget
 			stack = th.stack
 			if err != nil {
@@ -486,9 +486,7 @@ reload:
 				goto reload
 			}
 			var r Value
-			args := make([]Value, argc)
-			copy(args, stack[sp-argc:sp])
-			r, err = th.callValue(callee, args)
+			r, err = th.callValue(callee, stack[sp-argc:sp:sp])
 			budget = th.budget
 			stack = th.stack
 			if err != nil {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -29,17 +31,14 @@ func (o *outbound) Deliver(ctx context.Context, a *queue.Attempt) *queue.Result 
 		t = cfg.DefaultTransport()
 	}
 
-	data, err := o.spool.Data(a.Message.TransactionID)
-	if err != nil {
-		return &queue.Result{Error: &queue.AttemptError{Temporary: true, Type: "config", Message: "cannot read the message: " + err.Error()}}
-	}
+	data := &lazyData{spool: o.spool, id: a.Message.TransactionID}
 	defer data.Close()
 
 	req := &delivery.Request{
 		Sender:     a.Message.Sender,
 		Recipients: []string{a.Message.Recipient},
 		Data:       data,
-		Size:       data.Size(),
+		Size:       a.Message.Size,
 		TLS:        delivery.TLSMode(t.TLS),
 		Timeouts: delivery.Timeouts{
 			Connect: t.ConnectTimeout,
@@ -71,6 +70,46 @@ func (o *outbound) Deliver(ctx context.Context, a *queue.Attempt) *queue.Result 
 		return &queue.Result{Error: &queue.AttemptError{Temporary: true, Type: "protocol", Message: "delivery returned no outcome"}}
 	}
 	return convertAttempt(&attempts[0])
+}
+
+// lazyData opens a message's data at the first read and closes it at the
+// end of the data. An attempt then holds the spool file open only while it
+// sends the data, not while it waits for a slow server, so the number of
+// connections in flight is not capped by the file descriptors of both.
+type lazyData struct {
+	spool *spool.Spool
+	id    string
+	r     *spool.DataReader
+	done  bool
+}
+
+func (d *lazyData) Read(p []byte) (int, error) {
+	if d.done {
+		return 0, io.EOF
+	}
+	if d.r == nil {
+		r, err := d.spool.Data(d.id)
+		if err != nil {
+			return 0, fmt.Errorf("reading message %s from the spool: %w", d.id, err)
+		}
+		d.r = r
+	}
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		d.Close()
+		d.done = true
+	}
+	return n, err
+}
+
+// Close releases the spool file if it is still open.
+func (d *lazyData) Close() error {
+	if d.r == nil {
+		return nil
+	}
+	err := d.r.Close()
+	d.r = nil
+	return err
 }
 
 // setDestination turns the queue's hops into the request's hosts: hops of

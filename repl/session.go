@@ -130,8 +130,7 @@ func parseInput(filename, src string) (*parser.File, string, error) {
 			return file, fixed, nil
 		}
 	case strings.Contains(msg, "unexpected end of file"),
-		strings.Contains(msg, "unterminated string"),
-		strings.Contains(msg, "unterminated block comment"):
+		strings.Contains(msg, "syntax error: unterminated"):
 		return nil, src, ErrIncomplete
 	}
 	return nil, src, err

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/halonsh/halonsh/mta/policy"
 )
 
 func init() {
@@ -70,12 +72,18 @@ func runCtl(args []string) int {
 	token := fs.String("token", "", "API bearer token")
 	tokenFile := fs.String("token-file", "", "file holding the API bearer token")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer instead of a table")
+	// --json is accepted after the subcommand too, where users put it.
+	args, jsonAnywhere := extractFlag(args, "json")
+	if helpRequested(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
 		return 2
 	}
+	*asJSON = *asJSON || jsonAnywhere
 
 	c := &ctlClient{base: strings.TrimRight(*api, "/"), json: *asJSON, out: os.Stdout}
 	switch {
@@ -142,6 +150,21 @@ func asUsage(err error, target *usageErr) bool {
 		*target = ue
 	}
 	return ok
+}
+
+// extractFlag removes every -name and --name from args and reports
+// whether there was one.
+func extractFlag(args []string, name string) ([]string, bool) {
+	out := args[:0:0]
+	found := false
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
 }
 
 func envOr(name, def string) string {
@@ -295,7 +318,19 @@ func (c *ctlClient) queue(args []string) error {
 		default:
 			return usagef("queue %s needs message ids or --age/--where", sub)
 		}
-		return c.show("POST", "/api/v1/queue/actions", body, printAction)
+		out, raw, err := c.do("POST", "/api/v1/queue/actions", body)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			_, err = c.out.Write(raw)
+		} else {
+			printAction(c.out, out)
+		}
+		if err == nil && len(asList(out["done"])) == 0 && str(out["matched"]) != "0" {
+			return fmt.Errorf("%s applied to none of the selected messages", sub)
+		}
+		return err
 	}
 	return usagef("unknown queue subcommand %q", sub)
 }
@@ -348,8 +383,13 @@ func (c *ctlClient) policy(args []string) error {
 			pol["tag"] = *tag
 		}
 		body := map[string]any{"fields": strings.Split(*fields, ","), "condition": matchers, "policy": pol, "ttl": *ttl, "update": !*noUpdate}
+		if *rate != "" {
+			if _, err := policy.ParseRate(*rate); err != nil {
+				return usagef("--rate: %v", err)
+			}
+		}
 		return c.show("POST", "/api/v1/policies", body, func(w io.Writer, out map[string]any) {
-			fmt.Fprintf(w, "policy %v: condition %v in policy %v (created: %v)\n", out["id"], jsonText(out["condition"]), out["policy"], out["created"])
+			fmt.Fprintf(w, "%s dynamic policy %v: condition %v in policy %v\n", changeVerb(out["created"] == true, *noUpdate), out["id"], conditionText(asMap(out["condition"])), out["policy"])
 		})
 	}
 	return usagef("unknown policy subcommand %q", sub)
@@ -387,10 +427,61 @@ func (c *ctlClient) suspend(args []string) error {
 		}
 		body := map[string]any{"fields": matchers, "ttl": *ttl, "tag": *tag, "update": !*noUpdate}
 		return c.show("POST", "/api/v1/suspends", body, func(w io.Writer, out map[string]any) {
-			fmt.Fprintf(w, "suspend %v (created: %v)\n", out["id"], out["created"])
+			fmt.Fprintf(w, "%s suspend %v\n", changeVerb(out["created"] == true, *noUpdate), out["id"])
 		})
 	}
 	return usagef("unknown suspend subcommand %q", sub)
+}
+
+// changeVerb says what an add did: added, updated, or left unchanged
+// under --no-update.
+func changeVerb(created, noUpdate bool) string {
+	switch {
+	case created:
+		return "added"
+	case noUpdate:
+		return "kept the existing"
+	}
+	return "updated"
+}
+
+// conditionText formats a field-to-matchers map as "f=a|b, g=c".
+func conditionText(m map[string]any) string {
+	if len(m) == 0 {
+		return "*"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		var vals []string
+		for _, v := range asList(m[k]) {
+			vals = append(vals, str(v))
+		}
+		parts[i] = k + "=" + strings.Join(vals, "|")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// seconds formats a number of seconds rounded to whole seconds.
+func seconds(v any) string {
+	f, ok := v.(float64)
+	if !ok {
+		return str(v)
+	}
+	return (time.Duration(f+0.5) * time.Second).String()
+}
+
+// words joins a JSON list of strings with spaces.
+func words(v any) string {
+	var out []string
+	for _, item := range asList(v) {
+		out = append(out, str(item))
+	}
+	return strings.Join(out, " ")
 }
 
 func fieldMatchers(items []string) (map[string][]string, error) {
@@ -514,7 +605,11 @@ func printFields(w io.Writer, out map[string]any) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "%s:\t%s\n", k, str(out[k]))
+		v := str(out[k])
+		if k == "age" {
+			v = seconds(out[k])
+		}
+		fmt.Fprintf(w, "%s:\t%s\n", k, v)
 	}
 }
 
@@ -535,7 +630,7 @@ func printWhy(w io.Writer, out map[string]any) {
 func printAction(w io.Writer, out map[string]any) {
 	fmt.Fprintf(w, "%s: %d of %s done", str(out["action"]), len(asList(out["done"])), str(out["matched"]))
 	if skipped := asList(out["skipped"]); len(skipped) > 0 {
-		fmt.Fprintf(w, "; skipped (gone or in flight): %s", jsonText(skipped))
+		fmt.Fprintf(w, "; not applied (unknown id, already in that state, or in flight): %s", words(skipped))
 	}
 	fmt.Fprintln(w)
 }
@@ -546,7 +641,7 @@ func printPolicies(w io.Writer, out map[string]any) {
 		pm := asMap(p)
 		for _, c := range asList(pm["conditions"]) {
 			cm := asMap(c)
-			cond := jsonText(cm["condition"])
+			cond := conditionText(asMap(cm["condition"]))
 			if cm["default"] == true {
 				cond = "default"
 			}
@@ -561,11 +656,11 @@ func printPolicies(w io.Writer, out map[string]any) {
 			if v := str(lim["connectinterval"]); v != "" {
 				parts = append(parts, "connectinterval="+v+"s")
 			}
-			ttl := ""
+			ttl := "configured"
 			if cm["ttl"] != nil {
-				ttl = str(cm["ttl"]) + "s"
+				ttl = seconds(cm["ttl"])
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", str(pm["id"]), cond, str(cm["id"]), strings.Join(parts, " "), jsonText(lim["tags"]), ttl)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", str(pm["id"]), cond, str(cm["id"]), strings.Join(parts, " "), words(lim["tags"]), ttl)
 		}
 	}
 	fmt.Fprintln(w)
@@ -584,9 +679,9 @@ func printSuspends(w io.Writer, out map[string]any) {
 		sm := asMap(s)
 		ttl := "configured"
 		if sm["ttl"] != nil {
-			ttl = str(sm["ttl"]) + "s"
+			ttl = seconds(sm["ttl"])
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", str(sm["id"]), jsonText(sm["fields"]), str(sm["tag"]), ttl)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", str(sm["id"]), conditionText(asMap(sm["fields"])), str(sm["tag"]), ttl)
 	}
 }
 

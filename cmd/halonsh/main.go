@@ -85,3 +85,17 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'halonsh COMMAND --help' for the flags of one command.")
 }
+
+// helpRequested reports whether args ask for a command's help, which
+// then goes to standard output like `halonsh --help` does.
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}

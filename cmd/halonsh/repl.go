@@ -43,6 +43,9 @@ Flags:`)
 	}
 	history := fs.String("history", defaultHistory, "file that keeps entered lines between sessions; empty keeps none")
 	noFFI := fs.Bool("no-ffi", false, "disable the FFI class, so scripts cannot load C libraries")
+	if helpRequested(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

@@ -54,6 +54,9 @@ Flags:`)
 	replay := fs.String("replay", "", "JSON-lines attempt log to replay instead of --attempt, each line at its ts")
 	noFFI := fs.Bool("no-ffi", false, "disable the FFI class, so the script cannot load C libraries")
 	start := fs.String("start", "", "simulated start time, RFC 3339 (default 2026-01-01T00:00:00Z, or the first replayed ts)")
+	if helpRequested(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/halonsh/halonsh/mta/hooktest"
 )
@@ -30,6 +31,9 @@ Prints PASS or FAIL per file and every failed expectation. Exit status: 0
 when every expectation holds, 1 when one fails, 2 when a test cannot run.`)
 		fs.PrintDefaults()
 	}
+	if helpRequested(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -45,7 +49,7 @@ when every expectation holds, 1 when one fails, 2 when a test cannot run.`)
 		failures, err := hooktest.RunTestFile(context.Background(), path)
 		switch {
 		case err != nil:
-			fmt.Printf("ERROR %s: %v\n", path, err)
+			fmt.Printf("ERROR %v\n", err)
 			status = 2
 		case len(failures) > 0:
 			fmt.Printf("FAIL %s\n", path)

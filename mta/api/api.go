@@ -220,6 +220,10 @@ func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return fe
+		}
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return &fieldError{ute.Field, "must be " + jsonType(ute.Type.Kind().String()) + ", got " + ute.Value}

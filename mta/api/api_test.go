@@ -356,7 +356,7 @@ func TestPoliciesAndSuspends(t *testing.T) {
 		`{"fields":["nosuch"],"policy":{"rate":1},"ttl":10}`:              "fields",
 		`{"fields":["recipientdomain"],"policy":{"rate":1},"ttl":0}`:      "ttl",
 		`{"fields":["recipientdomain"],"policy":{},"ttl":10}`:             "policy",
-		`{"fields":["recipientdomain"],"policy":{"rate":"x/y"},"ttl":10}`: "body",
+		`{"fields":["recipientdomain"],"policy":{"rate":"x/y"},"ttl":10}`: "policy.rate",
 	} {
 		if code := m.call(t, "POST", "/api/v1/policies", body, &e); code != 400 || e.Error.Field != field {
 			t.Errorf("%s: %d %+v, want 400 naming %s", body, code, e, field)

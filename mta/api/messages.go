@@ -347,7 +347,8 @@ type actionResponse struct {
 	Action  string   `json:"action"`
 	Matched int      `json:"matched"`
 	Done    []string `json:"done"`
-	// Skipped lists ids the action did not apply to: gone or in flight.
+	// Skipped lists ids the action did not apply to: unknown ids, entries
+	// already in the state the action makes, and entries in flight.
 	Skipped []string `json:"skipped"`
 }
 

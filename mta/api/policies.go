@@ -158,7 +158,7 @@ func (m *matchers) UnmarshalJSON(b []byte) error {
 	}
 	var list []string
 	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("expected a matcher string or a list of them")
+		return &fieldError{"condition", "expected a matcher string or a list of them"}
 	}
 	*m = list
 	return nil
@@ -172,7 +172,7 @@ func (v *rateValue) UnmarshalJSON(b []byte) error {
 	var pair []float64
 	if err := json.Unmarshal(b, &pair); err == nil {
 		if len(pair) != 2 || pair[0] < 1 || pair[1] <= 0 || pair[0] != float64(int(pair[0])) {
-			return fmt.Errorf("expected [count, seconds] with a whole count of at least 1")
+			return &fieldError{"policy.rate", "expected [count, seconds] with a whole count of at least 1"}
 		}
 		v.rate = policy.Rate{Count: int(pair[0]), Interval: time.Duration(pair[1] * float64(time.Second))}
 		return nil
@@ -180,18 +180,18 @@ func (v *rateValue) UnmarshalJSON(b []byte) error {
 	var n float64
 	if err := json.Unmarshal(b, &n); err == nil {
 		if n < 1 || n != float64(int(n)) {
-			return fmt.Errorf("expected a whole number of at least 1, got %g", n)
+			return &fieldError{"policy.rate", fmt.Sprintf("expected a whole number of at least 1, got %g", n)}
 		}
 		v.rate = policy.Rate{Count: int(n), Interval: time.Second}
 		return nil
 	}
 	var text string
 	if err := json.Unmarshal(b, &text); err != nil {
-		return fmt.Errorf("expected [count, seconds], a number or \"N/I\"")
+		return &fieldError{"policy.rate", "expected [count, seconds], a number or \"N/I\""}
 	}
 	r, err := policy.ParseRate(text)
 	if err != nil {
-		return err
+		return &fieldError{"policy.rate", err.Error()}
 	}
 	v.rate = r
 	return nil

@@ -2,6 +2,7 @@ package hooktest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -139,11 +140,16 @@ func (a *Attempt) delivered() bool {
 }
 
 // decodeYAML decodes YAML into v through JSON, so one set of json tags
-// serves YAML files, JSON lines and the report.
+// serves YAML files, JSON lines and the report. Errors name the position
+// in the YAML text: "LINE:COL: key.path: message".
 func decodeYAML(data []byte, v any) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
 	var generic any
-	if err := yaml.Unmarshal(data, &generic); err != nil {
-		return err
+	if err := root.Decode(&generic); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	js, err := json.Marshal(normalize(generic))
 	if err != nil {
@@ -151,7 +157,119 @@ func decodeYAML(data []byte, v any) error {
 	}
 	dec := json.NewDecoder(strings.NewReader(string(js)))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return yamlPosition(&root, err)
+	}
+	return nil
+}
+
+// yamlPosition turns a JSON decoding error into one with the YAML line
+// and column of the key at fault.
+func yamlPosition(root *yaml.Node, err error) error {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		path := jsonPath(ute.Field)
+		msg := fmt.Sprintf("%s: expected %s, got %s", strings.Join(path, "."), kindName(ute.Type.Kind().String()), ute.Value)
+		if n := findKey(root, path); n != nil {
+			return fmt.Errorf("%d:%d: %s", n.Line, n.Column, msg)
+		}
+		return errors.New(msg)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		msg := fmt.Sprintf("unknown key %q", name)
+		if n := findKey(root, []string{name}); n != nil {
+			return fmt.Errorf("%d:%d: %s", n.Line, n.Column, msg)
+		}
+		return errors.New(msg)
+	}
+	return err
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "a list"
+	case "map", "struct", "ptr":
+		return "a mapping"
+	}
+	return "a number"
+}
+
+// withFile prefixes a decoding error with the file name, joined to a
+// leading LINE:COL as FILE:LINE:COL.
+func withFile(path string, err error) error {
+	msg := err.Error()
+	if msg != "" && msg[0] >= '0' && msg[0] <= '9' {
+		return fmt.Errorf("%s:%s", path, msg)
+	}
+	return fmt.Errorf("%s: %s", path, msg)
+}
+
+// jsonPath splits a decoding error's field path, dropping the names of
+// embedded Go structs, which do not appear in the document.
+func jsonPath(field string) []string {
+	var out []string
+	for _, part := range strings.Split(field, ".") {
+		if part != "" && part != "Result" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// findKey returns the first mapping key node, in document order, whose
+// name is the last element of path and whose parents' keys end with the
+// rest of path (sequence indexes are skipped).
+func findKey(n *yaml.Node, path []string) *yaml.Node {
+	if len(path) == 0 {
+		return nil
+	}
+	var found *yaml.Node
+	var walk func(n *yaml.Node, trail []string)
+	walk = func(n *yaml.Node, trail []string) {
+		if found != nil {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, trail)
+			}
+		case yaml.AliasNode:
+			if n.Alias != nil {
+				walk(n.Alias, trail)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i]
+				here := append(append([]string(nil), trail...), key.Value)
+				if key.Value == path[len(path)-1] && hasSuffix(here, path) {
+					found = key
+					return
+				}
+				walk(n.Content[i+1], here)
+			}
+		}
+	}
+	walk(n, nil)
+	return found
+}
+
+func hasSuffix(trail, path []string) bool {
+	if len(path) > len(trail) {
+		return false
+	}
+	for i := range path {
+		if trail[len(trail)-len(path)+i] != path[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // normalize turns YAML's map[any]any (from non-string keys) into
@@ -186,7 +304,7 @@ func LoadAttempt(path string) (*Attempt, error) {
 	}
 	var a Attempt
 	if err := decodeYAML(data, &a); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, withFile(path, err)
 	}
 	return &a, nil
 }
@@ -199,7 +317,7 @@ func LoadMessage(path string) (*Message, error) {
 	}
 	var m Message
 	if err := decodeYAML(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, withFile(path, err)
 	}
 	return &m, nil
 }

@@ -69,7 +69,7 @@ func LoadTestFile(path string) (*TestFile, error) {
 	}
 	var tf TestFile
 	if err := decodeYAML(data, &tf); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, withFile(path, err)
 	}
 	if tf.Script == "" {
 		return nil, fmt.Errorf("%s: missing key \"script\"", path)

@@ -554,3 +554,29 @@ func TestStopRequeuesCancelledAttempts(t *testing.T) {
 		t.Errorf("%d entries stored for retry, want 5", len(h.store.updates))
 	}
 }
+
+func TestMaxAgeExpiresRefusedEntry(t *testing.T) {
+	// Every pickup of blocked.test is refused, as under a suspend or a
+	// full concurrency; the entry must still expire on time.
+	del := newDeliverer(accepted)
+	cfg := "transportgroups:\n  - retry: {maxage: 300ms}\n    transports: [{id: mx}]\n"
+	h := newHarness(t, cfg, del, blockDomain{"blocked.test"}, nil)
+	msgs := messages(2, 1)
+	msgs[0].Recipient = "held@blocked.test"
+	msgs[1].Recipient = "free@open.test"
+	h.q.Add(msgs...)
+
+	waitFor(t, "the free entry's delivery", func() bool { return h.q.Stats().Delivered == 1 })
+	if info, ok := h.q.Get(msgs[0].ID); !ok || info.State != "ready" || info.Refusal == nil || info.Refusal.Reason != "concurrency" {
+		t.Errorf("refused entry = %+v, want ready with a concurrency refusal", info)
+	}
+	waitFor(t, "expiry of the refused entry", func() bool { return h.q.Stats().Bounced == 1 })
+	if n := del.attemptsFor("held@blocked.test"); n != 0 {
+		t.Errorf("%d attempts for a refused entry", n)
+	}
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	if len(h.store.injected) != 1 || !strings.Contains(string(h.store.injected[0]), "Status: 4.4.7") {
+		t.Errorf("want one DSN with status 4.4.7 for the expired entry, got %d", len(h.store.injected))
+	}
+}

@@ -16,12 +16,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // startEchoServer accepts connections on a TCP (or, with tlsConfig, TLS)
-// listener on 127.0.0.1 and echoes what each client sends.
+// listener on 127.0.0.1 and echoes what each client sends. Cleanup closes
+// the listener and every connection and waits for their goroutines, so
+// none outlives the test.
 func startEchoServer(t *testing.T, network, address string, tlsConfig *tls.Config) net.Addr {
 	t.Helper()
 	ln, err := net.Listen(network, address)
@@ -31,19 +34,38 @@ func startEchoServer(t *testing.T, network, address string, tlsConfig *tls.Confi
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
-	t.Cleanup(func() { ln.Close() })
+
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			wg.Add(1)
 			go func() {
+				defer wg.Done()
 				defer conn.Close()
 				io.Copy(conn, conn)
 			}()
 		}
 	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, conn := range conns {
+			conn.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	return ln.Addr()
 }
 
@@ -54,8 +76,9 @@ func startUDPEchoServer(t *testing.T) net.Addr {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		buf := make([]byte, 65535)
 		for {
 			n, from, err := pc.ReadFrom(buf)
@@ -65,6 +88,10 @@ func startUDPEchoServer(t *testing.T) net.Addr {
 			pc.WriteTo(buf[:n], from)
 		}
 	}()
+	t.Cleanup(func() {
+		pc.Close()
+		<-done
+	})
 	return pc.LocalAddr()
 }
 
@@ -164,12 +191,20 @@ func TestSocketTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	release := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		conn, err := ln.Accept()
 		if err == nil {
 			defer conn.Close()
-			time.Sleep(2 * time.Second)
+			<-release
 		}
+	}()
+	defer func() {
+		close(release)
+		ln.Close()
+		<-done
 	}()
 
 	start := time.Now()

@@ -200,3 +200,38 @@ func TestMIMEQueue(t *testing.T) {
 		t.Errorf("queued data = %q", data)
 	}
 }
+
+func TestMailBuiltin(t *testing.T) {
+	q := &recordingMessageQueue{}
+	out, err := runLibScript(t, `
+		echo mail("noreply@example.com", "user@example.org", "Grüße", "Hello\n", "mx",
+			["sender_name" => "Service", "headers" => ["X-Tag" => "a"], "jobid" => "j1"]);
+		stat("x", ["a" => 1]);`, scriptRun{host: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "tx-1\n" || len(q.messages) != 1 {
+		t.Fatalf("output %q with %d messages queued", out, len(q.messages))
+	}
+	m := q.messages[0]
+	if m.Sender != "noreply@example.com" || m.Recipient != "user@example.org" || m.TransportID != "mx" || m.JobID != "j1" {
+		t.Errorf("envelope = %+v", m)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if subject != "Grüße" || msg.Header.Get("From") != `"Service" <noreply@example.com>` || msg.Header.Get("X-Tag") != "a" {
+		t.Errorf("headers = %v", msg.Header)
+	}
+	body, _ := io.ReadAll(msg.Body)
+	if string(body) != "Hello\r\n" {
+		t.Errorf("body = %q", body)
+	}
+
+	runScriptCases(t, []scriptCase{
+		{src: `mail("a@x", "b@x", "s", "b", "mx");`, err: "mail(): no queue attached"},
+		{src: `globalview("192.0.2.1");`, err: "globalview(): not available"},
+	})
+}

@@ -25,7 +25,7 @@ type outcome struct {
 
 // attempt runs one picked-up entry: pre-delivery, the delivery itself,
 // the release of its policy slots, then post-delivery and its action.
-func (q *Queue) attempt(e *entry, sq *subqueue, grant Grant, source SourceIP) {
+func (q *Queue) attempt(e *entry, sq *subqueue, transport *config.Transport, grant Grant, source SourceIP) {
 	defer q.wg.Done()
 	ctx := q.attemptCtx
 	hooks := q.hooks.Load().h
@@ -50,7 +50,7 @@ func (q *Queue) attempt(e *entry, sq *subqueue, grant Grant, source SourceIP) {
 	}
 
 	a := &Attempt{Message: msg, Hops: e.hops, SourceIP: source, Options: pre.Try}
-	applyTry(a, sq.transport.SourceIPs)
+	applyTry(a, transport.SourceIPs)
 	a.SubqueueKey = sq.key + "|" + a.SourceIP.Address
 
 	start := time.Now()

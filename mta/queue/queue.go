@@ -571,7 +571,9 @@ func (q *Queue) pickup(now time.Time) {
 			q.dropIfEmpty(sq)
 		}
 		q.wg.Add(1)
-		go q.attempt(e, sq, grant, source)
+		// The attempt gets the transport as of its pickup: routing may
+		// point the sub-queue at a reloaded one meanwhile.
+		go q.attempt(e, sq, sq.transport, grant, source)
 	}
 
 	// Reclaim the consumed front of the runnable slice.

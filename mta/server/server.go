@@ -117,6 +117,8 @@ func New(opts Options) (*Server, error) {
 	if hostname == "" {
 		hostname = "localhost"
 	}
+	// NOTE: the delivery client has one connection reuse limit, so
+	// connection.maxreuse is taken from the default transport for all.
 	def := cfg.DefaultTransport()
 	helo := def.HELO
 	if helo == "" {

@@ -211,6 +211,16 @@ func BenchmarkRate(b *testing.B) {
 			}
 		})
 	})
+	// With a window of 1 ns every earlier event has aged out, so this is the
+	// cost of a call on a key with a short history.
+	b.Run("store/uncontended-short-history", func(b *testing.B) {
+		s := NewRateStore()
+		reportCPUPerOp(b, func() {
+			for b.Loop() {
+				s.Take("bench", "k", 1<<30, time.Nanosecond)
+			}
+		})
+	})
 	b.Run("store/1000-goroutines-one-key", func(b *testing.B) {
 		s := NewRateStore()
 		b.SetParallelism(parallelismFor(1000))

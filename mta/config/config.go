@@ -181,10 +181,17 @@ type Retry struct {
 	Jitter float64
 }
 
-// Scripting holds the hook scripts, as absolute paths ("" when unset).
+// Scripting holds the hook scripts, as absolute paths ("" when unset),
+// and what they may do through FFI.
 type Scripting struct {
 	PreDelivery  string
 	PostDelivery string
+	// FFILibraries are the paths or sonames that FFI(...) may load in hook
+	// scripts; empty keeps FFI off.
+	FFILibraries []string
+	// FFIMaxAllocation is the largest FFI::allocate size in bytes; 0
+	// means the FFI default.
+	FFIMaxAllocation int64
 }
 
 // API is the HTTP control API listener.

@@ -68,6 +68,21 @@ func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
 						"postdelivery": r.hook(d, &r.hooks.PostDelivery, "postdelivery"),
 					})
 				},
+				"ffi": func(n *yaml.Node, key string) {
+					d.mapping(n, key, map[string]field{
+						"libraries": func(n *yaml.Node, key string) {
+							r.hooks.FFILibraries = nil
+							d.list(n, key, func(_ int, v *yaml.Node, key string) {
+								if lib, ok := d.scalar(v, key); ok && lib != "" {
+									r.hooks.FFILibraries = append(r.hooks.FFILibraries, lib)
+								} else if ok {
+									d.errorf(v, key, "empty library name")
+								}
+							})
+						},
+						"maxallocation": d.size(&r.hooks.FFIMaxAllocation),
+					})
+				},
 			})
 		},
 		"api": func(n *yaml.Node, key string) {

@@ -41,7 +41,7 @@ type Policy struct {
 	index     int
 	defaultID bool       // ID was made from the position, not configured
 	static    *condTable // Conditions, indexed
-	rollups [numFields]*rollupSet
+	rollups   [numFields]*rollupSet
 	// fieldMask has bit f set for every field in Fields.
 	fieldMask uint16
 	// keyPrefix starts every interned key of this policy.

@@ -46,7 +46,8 @@ type EntryInfo struct {
 	// State is waiting, routing, ready, active, hold or finishing.
 	State string
 	// Fields are the policy fields of its latest routing (RemoteMX and
-	// RemoteIP are empty before the first one).
+	// RemoteIP are empty before the first one), with LocalIP set to the
+	// transport's first source IP when it has any.
 	Fields Fields
 	// Refusal is why its sub-queue is parked, when it is.
 	Refusal *Refusal
@@ -56,6 +57,11 @@ func (q *Queue) info(e *entry) EntryInfo {
 	in := EntryInfo{Message: e.msg.clone(), State: e.state.String()}
 	if e.sq != nil {
 		in.Fields = e.sq.fields
+		// The source IP is chosen at pickup; report the first one tried,
+		// so the fields give the policy keys its next pickup asks for.
+		if ips := e.sq.transport.SourceIPs; len(ips) > 0 {
+			in.Fields.LocalIP = ips[0].Address
+		}
 		if e.state == stateReady && e.sq.state == sqParked {
 			r := e.sq.refusal
 			in.Refusal = &r

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/halonsh/halonsh/builtins"
+	"github.com/halonsh/halonsh/ffi"
 	"github.com/halonsh/halonsh/lang/vm"
 	"github.com/halonsh/halonsh/mta/config"
 	"github.com/halonsh/halonsh/mta/hooks"
@@ -22,6 +23,13 @@ func ScriptHooks(cfg *config.Config, env HookEnv) (queue.Hooks, error) {
 	}
 	lib := vm.NewLibrary()
 	builtins.Install(lib)
+	// FFI is always defined, so scripts that mention it compile; it only
+	// works when the configuration lists the libraries it may load.
+	ffi.Install(lib, ffi.Config{
+		Enabled:       len(cfg.Scripting.FFILibraries) > 0,
+		Libraries:     cfg.Scripting.FFILibraries,
+		MaxAllocation: int(cfg.Scripting.FFIMaxAllocation),
+	})
 
 	runner := &hooks.Runner{
 		Queue:  &liveQueue{PolicyQueue: &hooks.PolicyQueue{Engine: env.Policy}, queue: env.Queue},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -60,6 +62,7 @@ type ctlClient struct {
 	token string
 	json  bool
 	out   io.Writer
+	http  *http.Client
 }
 
 func runCtl(args []string) int {
@@ -71,6 +74,7 @@ func runCtl(args []string) int {
 	api := fs.String("api", envOr("HALONSH_API", "http://127.0.0.1:8080"), "base URL of the MTA's API (env HALONSH_API)")
 	token := fs.String("token", "", "API bearer token")
 	tokenFile := fs.String("token-file", "", "file holding the API bearer token")
+	caCert := fs.String("cacert", os.Getenv("HALONSH_API_CACERT"), "PEM file of the CA that signed an HTTPS API's certificate (env HALONSH_API_CACERT); default: the system roots")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer instead of a table")
 	// --json is accepted after the subcommand too, where users put it.
 	args, jsonAnywhere := extractFlag(args, "json")
@@ -85,7 +89,18 @@ func runCtl(args []string) int {
 	}
 	*asJSON = *asJSON || jsonAnywhere
 
-	c := &ctlClient{base: strings.TrimRight(*api, "/"), json: *asJSON, out: os.Stdout}
+	c := &ctlClient{base: strings.TrimRight(*api, "/"), json: *asJSON, out: os.Stdout, http: &http.Client{Timeout: 30 * time.Second}}
+	if *caCert != "" {
+		pem, err := os.ReadFile(*caCert)
+		if err != nil {
+			return usageError("ctl: --cacert: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return usageError("ctl: --cacert: no PEM certificate in %s", *caCert)
+		}
+		c.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
 	switch {
 	case *token != "":
 		c.token = *token
@@ -200,8 +215,7 @@ func (c *ctlClient) do(method, path string, body any) (map[string]any, []byte, e
 	if u, err := user.Current(); err == nil {
 		req.Header.Set("X-Operator", u.Username)
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot reach the API at %s: %v", c.base, err)
 	}

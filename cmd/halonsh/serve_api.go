@@ -80,11 +80,21 @@ func startAPI(srv *server.Server, logger *slog.Logger) (*http.Server, error) {
 		return nil, fmt.Errorf("api.address: %w", err)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if cfg.CertFile != "" {
+		scheme = "https"
+	}
 	go func() {
-		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if scheme == "https" {
+			err = hs.ServeTLS(l, cfg.CertFile, cfg.KeyFile)
+		} else {
+			err = hs.Serve(l)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("control API stopped", "err", err)
 		}
 	}()
-	logger.Info("control API listening", "address", l.Addr().String(), "ui", "http://"+l.Addr().String()+"/ui/")
+	logger.Info("control API listening", "address", l.Addr().String(), "ui", scheme+"://"+l.Addr().String()+"/ui/")
 	return hs, nil
 }

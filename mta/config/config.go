@@ -199,6 +199,10 @@ type API struct {
 	Address   string // host:port; "" disables the API
 	Token     string // bearer token
 	TokenFile string // file holding the token, read at load
+	// CertFile and KeyFile, when set, make the API serve HTTPS with this
+	// PEM certificate chain and key (paths relative to the directory).
+	CertFile string
+	KeyFile  string
 }
 
 // Transport returns the transport with the given id, or nil.

@@ -40,3 +40,10 @@ func TestScriptingFFIUnknownKey(t *testing.T) {
 		t.Errorf("err = %v, want one at smtpd.yaml:3:5 naming scripting.ffi.libs", err)
 	}
 }
+
+func TestAPITLSNeedsBothFiles(t *testing.T) {
+	_, err := Parse("smtpd.yaml", []byte("api:\n  address: 127.0.0.1:8080\n  token: x\n  tls:\n    certfile: cert.pem\n"), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "api.tls: certfile and keyfile go together") {
+		t.Errorf("err = %v, want one naming api.tls", err)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,6 +92,12 @@ func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
 				"address":   d.str(&r.api.Address),
 				"token":     d.str(&r.api.Token),
 				"tokenfile": d.str(&r.api.TokenFile),
+				"tls": func(n *yaml.Node, key string) {
+					d.mapping(n, key, map[string]field{
+						"certfile": d.str(&r.api.CertFile),
+						"keyfile":  d.str(&r.api.KeyFile),
+					})
+				},
 			})
 		},
 	})
@@ -434,6 +441,19 @@ func (r *rawConfig) build(d *decoder, cfg *Config) {
 			d.errorf(r.apiNode, "api.tokenfile", "cannot read token: %v", err)
 		} else {
 			r.api.Token = strings.TrimSpace(string(data))
+		}
+	}
+	if (r.api.CertFile == "") != (r.api.KeyFile == "") {
+		d.errorf(r.apiNode, "api.tls", "certfile and keyfile go together: give both or neither")
+	}
+	for _, f := range []*string{&r.api.CertFile, &r.api.KeyFile} {
+		if *f != "" && !filepath.IsAbs(*f) {
+			*f = filepath.Join(cfg.Dir, *f)
+		}
+	}
+	if r.api.CertFile != "" && r.api.KeyFile != "" {
+		if _, err := tls.LoadX509KeyPair(r.api.CertFile, r.api.KeyFile); err != nil {
+			d.errorf(r.apiNode, "api.tls", "cannot load the certificate and key: %v", err)
 		}
 	}
 	if r.api.Address != "" && r.api.Token == "" {

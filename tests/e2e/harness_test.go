@@ -116,11 +116,20 @@ type mta struct {
 	apiURL   string
 	token    string
 	dir      string
+	// caCert is the CA file ctl trusts for an HTTPS API.
+	caCert string
 }
 
 // startServe writes a configuration that relays to the sink's port,
 // starts `halonsh serve`, and waits for its SMTP listener and API.
 func startServe(t *testing.T, sinkPort int, policy string) *mta {
+	t.Helper()
+	return startServeWith(t, sinkPort, policy, "", "http")
+}
+
+// startServeWith is startServe with extra lines for the api section
+// (indented by four spaces) and the API's URL scheme.
+func startServeWith(t *testing.T, sinkPort int, policy, apiExtra, scheme string) *mta {
 	t.Helper()
 	dir := t.TempDir()
 	smtpPort, apiPort := freePort(t), freePort(t)
@@ -133,6 +142,7 @@ func startServe(t *testing.T, sinkPort int, policy string) *mta {
 api:
   address: 127.0.0.1:%d
   tokenfile: api-token
+%s
 transportgroups:
   - id: default
     retry:
@@ -145,7 +155,7 @@ transportgroups:
         connection:
           server: 127.0.0.1
           port: %d
-`, smtpPort, apiPort, sinkPort)
+`, smtpPort, apiPort, apiExtra, sinkPort)
 	files := map[string]string{"smtpd.yaml": cfg, "smtpd-policy.yaml": policy}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -179,7 +189,7 @@ transportgroups:
 		}
 	})
 
-	m := &mta{smtpAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort), apiURL: fmt.Sprintf("http://127.0.0.1:%d", apiPort), dir: dir}
+	m := &mta{smtpAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort), apiURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, apiPort), dir: dir}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		token, err := os.ReadFile(filepath.Join(dir, "api-token"))
@@ -210,7 +220,11 @@ func (m *mta) inject(t *testing.T, recipients []string) {
 // ctl runs `halonsh ctl` against the MTA and returns its output.
 func (m *mta) ctl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(halonsh(t), append([]string{"ctl", "--api", m.apiURL}, args...)...)
+	base := []string{"ctl", "--api", m.apiURL}
+	if m.caCert != "" {
+		base = append(base, "--cacert", m.caCert)
+	}
+	cmd := exec.Command(halonsh(t), append(base, args...)...)
 	cmd.Env = append(os.Environ(), "HALONSH_API_TOKEN="+m.token)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -66,6 +66,7 @@ func TestCompileErrors(t *testing.T) {
 		{"if (false) { nope(); }", "undefined function nope()"},
 		{`echo cache ["tll" => 1] length("x");`, `unknown cache option "tll"`},
 		{`$x = #/a(?R)/;`, "recursion is not supported"},
+		{"function f() { return $this; }", "main.hsl:1:23: $this is only valid inside class methods"},
 	}
 	for _, c := range cases {
 		_, err := runDir(t, map[string]string{"main.hsl": c.src})

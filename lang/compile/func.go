@@ -279,6 +279,9 @@ func (fs *funcState) resolveVar(name string) varRef {
 func moduleIndexPending(m *module) int { return m.index }
 
 func (fs *funcState) loadVar(name string, pos parser.Pos, soft bool) {
+	if name == "this" && fs.class == nil {
+		fs.errorf(pos, "$this is only valid inside class methods")
+	}
 	ref := fs.resolveVar(name)
 	if !soft {
 		fs.reads = append(fs.reads, pendingRead{name, pos})

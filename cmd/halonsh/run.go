@@ -32,6 +32,7 @@ func runScript(args []string) int {
 	}
 	maxInstr := fl.Int64("max-instructions", vm.DefaultMaxInstructions, "instructions one run may execute")
 	maxDepth := fl.Int("max-depth", vm.DefaultMaxCallDepth, "maximum HSL call depth")
+	noFFI := fl.Bool("no-ffi", false, "disable the FFI class, so the script cannot load C libraries")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -43,6 +44,7 @@ func runScript(args []string) int {
 		return 2
 	}
 	file := fl.Arg(0)
+	ffiConfig.Enabled = !*noFFI
 	src, err := os.ReadFile(file)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "halonsh: %v\n", err)

@@ -63,8 +63,20 @@ func (e *Error) Unwrap() error { return e.Err }
 // StackTrace returns the HSL call stack, one frame a line.
 func (e *Error) StackTrace() string {
 	var b strings.Builder
-	for _, f := range e.Stack {
+	for i := 0; i < len(e.Stack); {
+		f := e.Stack[i]
 		fmt.Fprintf(&b, "  at %s (%s)\n", f.Func, f.Pos)
+
+		// Deep recursion repeats one frame hundreds of times; one line
+		// with a count says the same.
+		n := 1
+		for i+n < len(e.Stack) && e.Stack[i+n] == f {
+			n++
+		}
+		if n > 1 {
+			fmt.Fprintf(&b, "  ... the same frame %d more times\n", n-1)
+		}
+		i += n
 	}
 	return b.String()
 }

@@ -12,6 +12,17 @@ import (
 )
 
 func init() {
+	// Regex literals and =~ compile through the same translation as the
+	// pcre_* functions, so a pattern matches the same subjects in both.
+	registerInstaller(func(*vm.Library) {
+		vm.SetRegexEngine(func(pattern, flags string) (vm.RegexMatcher, error) {
+			f, err := parseRegexFlags(flags)
+			if err != nil {
+				return nil, err
+			}
+			return cachedPCRE(pattern, f)
+		})
+	})
 	registerFuncs(map[string]vm.BuiltinFunc{
 		"pcre_compile":   builtinPCRECompile,
 		"pcre_match":     builtinPCREMatch,

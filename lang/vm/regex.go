@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -17,13 +18,33 @@ type Regex struct {
 	Pattern string // as written, without delimiters
 	Flags   string
 	re      *regexp2.Regexp
+	// engine is the installed regex engine's compiled form, when one is
+	// installed; it decides matches instead of re.
+	engine RegexMatcher
+}
+
+// RegexMatcher is a pattern compiled by an installed regex engine.
+type RegexMatcher interface {
+	MatchString(s string) (bool, error)
+}
+
+// regexEngine, when set, compiles every pattern of regex literals, `=~`,
+// `!~` and pcre_compile, so that they match exactly as the pcre_*
+// functions of the standard library do.
+var regexEngine atomic.Pointer[func(pattern, flags string) (RegexMatcher, error)]
+
+// SetRegexEngine installs the compiler behind regex literals and `=~`;
+// the standard library calls it from its Install. It affects programs
+// compiled afterwards, and pattern strings matched from then on.
+func SetRegexEngine(compile func(pattern, flags string) (RegexMatcher, error)) {
+	regexEngine.Store(&compile)
 }
 
 // String returns the display form `/pattern/flags`.
 func (r *Regex) String() string { return "/" + r.Pattern + "/" + r.Flags }
 
-// Regexp returns the compiled engine expression. Pass it subjects made
-// with Runes.
+// Regexp returns the compiled engine expression, nil when an installed
+// regex engine compiled the pattern. Pass it subjects made with Runes.
 func (r *Regex) Regexp() *regexp2.Regexp { return r.re }
 
 // Unicode reports whether the `u` flag is set.
@@ -45,6 +66,9 @@ func (r *Regex) Runes(s string) []rune {
 
 // MatchString reports whether the pattern matches anywhere in s.
 func (r *Regex) MatchString(s string) (bool, error) {
+	if r.engine != nil {
+		return r.engine.MatchString(s)
+	}
 	m, err := r.re.FindRunesMatch(r.Runes(s))
 	if err != nil {
 		return false, err
@@ -56,6 +80,13 @@ func (r *Regex) MatchString(s string) (bool, error) {
 // Constructs the engine lacks (possessive quantifiers, \K, recursion)
 // are errors.
 func CompileRegex(pattern, flags string) (*Regex, error) {
+	if compile := regexEngine.Load(); compile != nil {
+		m, err := (*compile)(pattern, flags)
+		if err != nil {
+			return nil, Errorf("invalid regex: %s", err.Error())
+		}
+		return &Regex{Pattern: pattern, Flags: flags, engine: m}, nil
+	}
 	var opts regexp2.RegexOptions
 	for i := 0; i < len(flags); i++ {
 		switch flags[i] {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // SyncMode selects how a checkpoint makes message files durable; the
@@ -193,13 +194,23 @@ func (s *Spool) close() error {
 }
 
 // checkpointLoop checkpoints segments as the log closes them.
+//
+// A segment is also closed when it has aged while no write came to close
+// it, so that an idle spool still writes and syncs its files.
 func (s *Spool) checkpointLoop() {
 	defer s.wg.Done()
+	tick := time.NewTicker(walSegmentAge)
+	defer tick.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-s.wal.notify:
+		case <-tick.C:
+			s.wal.rotateNow.Store(true)
+			if err := s.wal.synced.wait(); err != nil {
+				s.log.Error("spool: closing an idle log segment failed", "error", err)
+			}
 		}
 		if err := s.checkpointFull(); err != nil {
 			s.log.Error("spool: checkpoint failed; the log segment is kept for recovery", "error", err)

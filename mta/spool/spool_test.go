@@ -539,3 +539,32 @@ func TestConcurrentWritersShareSyncs(t *testing.T) {
 		t.Errorf("%d sync rounds served %d requests: no batching", rounds, served)
 	}
 }
+
+func TestIdleSpoolWritesFiles(t *testing.T) {
+	old := walSegmentAge
+	walSegmentAge = 100 * time.Millisecond
+	// Registered before the spool's own cleanup, so it runs after Close.
+	t.Cleanup(func() { walSegmentAge = old })
+
+	s, _ := openSpool(t, t.TempDir(), SyncDefault)
+	m := store(t, s, "waiting for a checkpoint", "a@example.com")
+
+	// No further write closes the log segment; the checkpoint loop must,
+	// and then the file exists and only the current segment is left.
+	walDir := filepath.Join(s.Dir(), "wal")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, statErr := os.Stat(s.path(m.ID))
+		segs, err := listSegments(walDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if statErr == nil && len(segs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idle spool after 10s: file error %v, %d log segments; want the file and one segment", statErr, len(segs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

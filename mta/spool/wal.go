@@ -28,12 +28,11 @@ const (
 	walRemove byte = 3 // id
 )
 
-const (
-	// walSegmentSize and walSegmentAge decide when a segment is closed and
-	// checkpointed.
-	walSegmentSize = 16 << 20
-	walSegmentAge  = 5 * time.Second
-)
+// walSegmentSize and walSegmentAge decide when a segment is closed and
+// checkpointed. The age is a variable so that tests can shorten it.
+const walSegmentSize = 16 << 20
+
+var walSegmentAge = 5 * time.Second
 
 // spareName is the file a new segment is prepared in. Segments are filled
 // with zeros and synced before use, so a log write overwrites blocks that

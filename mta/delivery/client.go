@@ -141,6 +141,22 @@ type Request struct {
 	// without one; 0 means 25.
 	Port int
 
+	// MXInclude and MXExclude filter the MX hosts of Domain by name. An
+	// entry is a host name or "*.domain" for any name under domain. With
+	// MXInclude set only matching hosts are tried; MXExclude drops
+	// matching hosts. When no host is left the attempt fails with
+	// DNSExcluded.
+	MXInclude []string
+	MXExclude []string
+
+	// EnvID and Ret are the DSN parameters of MAIL FROM (RFC 3461), and
+	// RcptDSN holds those of each RCPT TO in the order of Recipients
+	// (nil or shorter means none). They are sent only to a server that
+	// announces DSN.
+	EnvID   string
+	Ret     string
+	RcptDSN []RcptDSN
+
 	Source Source
 	TLS    TLSMode
 	// TLSConfig is the base TLS configuration: root CAs, client
@@ -148,6 +164,14 @@ type Request struct {
 	// verification follows TLS.
 	TLSConfig *tls.Config
 	Timeouts  Timeouts
+}
+
+// RcptDSN holds the DSN parameters of one recipient (RFC 3461).
+type RcptDSN struct {
+	// Notify lists NEVER, or any of SUCCESS, FAILURE and DELAY.
+	Notify []string
+	// ORcpt is the original recipient address (type rfc822).
+	ORcpt string
 }
 
 // Config configures a Client.
@@ -370,6 +394,11 @@ func (c *Client) route(ctx context.Context, req *Request) ([]Host, int, *Attempt
 		if err != nil {
 			return nil, 0, asAttemptError(err)
 		}
+		hosts = filterMX(hosts, req.MXInclude, req.MXExclude)
+		if len(hosts) == 0 {
+			return nil, 0, &AttemptError{Type: ErrorDNS, DNS: DNSExcluded, State: StateConnect,
+				Message: fmt.Sprintf("every MX host of %s is excluded by mx_include or mx_exclude", req.Domain)}
+		}
 		return hosts, port, nil
 	}
 	return nil, 0, &AttemptError{Type: ErrorConfig, State: StateConnect, Message: "request names no destination: set Hosts, NextHop or Domain"}
@@ -405,4 +434,42 @@ func filterFamily(hosts []Host, src netip.Addr) ([]Host, *AttemptError) {
 			Message: fmt.Sprintf("no destination address of the IP family of source %s", src)}
 	}
 	return out, nil
+}
+
+// filterMX keeps the hosts that include lists (when not empty) and that
+// exclude does not list.
+func filterMX(hosts []Host, include, exclude []string) []Host {
+	if len(include) == 0 && len(exclude) == 0 {
+		return hosts
+	}
+	var out []Host
+	for _, h := range hosts {
+		if len(include) > 0 && !matchHost(h.Host, include) {
+			continue
+		}
+		if matchHost(h.Host, exclude) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// matchHost reports whether host is one of patterns: an exact name, or
+// "*.domain" for any name under domain. Names compare without case.
+func matchHost(host string, patterns []string) bool {
+	host = normalizeName(host)
+	for _, p := range patterns {
+		p = normalizeName(p)
+		if suffix, ok := strings.CutPrefix(p, "*."); ok {
+			if strings.HasSuffix(host, "."+suffix) {
+				return true
+			}
+			continue
+		}
+		if host == p {
+			return true
+		}
+	}
+	return false
 }

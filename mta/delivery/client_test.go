@@ -539,3 +539,60 @@ func TestParallelDeliveriesShareNothing(t *testing.T) {
 		t.Errorf("%d idle connections after the run", idle)
 	}
 }
+
+func TestDSNParametersForwarded(t *testing.T) {
+	tb := newTestbed(t, Config{})
+	s := tb.sinkAt(t, "127.0.0.30", nil)
+	at := tb.deliver(t, &Request{
+		Recipients: []string{"a@dsn.test", "b@dsn.test"},
+		NextHop:    fmt.Sprintf("127.0.0.30:%d", tb.port),
+		EnvID:      "env-1",
+		Ret:        "hdrs",
+		RcptDSN:    []RcptDSN{{Notify: []string{"failure", "delay"}, ORcpt: "orig@dsn.test"}},
+	})
+	if !at[0].Delivered() || !at[1].Delivered() {
+		t.Fatalf("not delivered: %v, %v", at[0].String(), at[1].String())
+	}
+	got := s.received()
+	if len(got) != 1 {
+		t.Fatalf("sink received %d messages, want 1", len(got))
+	}
+	m := got[0]
+	if m.envID != "env-1" || m.ret != "HDRS" {
+		t.Errorf("MAIL FROM parameters: ENVID %q RET %q, want env-1 and HDRS", m.envID, m.ret)
+	}
+	if m.notify["a@dsn.test"] != "FAILURE,DELAY" || m.orcpt["a@dsn.test"] != "orig@dsn.test" {
+		t.Errorf("RCPT parameters of a@dsn.test: NOTIFY %q ORCPT %q", m.notify["a@dsn.test"], m.orcpt["a@dsn.test"])
+	}
+	if n := m.notify["b@dsn.test"]; n != "" {
+		t.Errorf("b@dsn.test got NOTIFY %q, want none", n)
+	}
+}
+
+func TestMXIncludeExclude(t *testing.T) {
+	tb := newTestbed(t, Config{})
+	first := tb.sinkAt(t, "127.0.0.31", nil)
+	second := tb.sinkAt(t, "127.0.0.32", nil)
+	tb.dns.add(t,
+		"filter.test. 300 IN MX 10 mx1.filter.test.",
+		"filter.test. 300 IN MX 20 mx2.other.test.",
+		"mx1.filter.test. 300 IN A 127.0.0.31",
+		"mx2.other.test. 300 IN A 127.0.0.32",
+	)
+
+	a := tb.deliver(t, &Request{Recipients: []string{"u@filter.test"}, Domain: "filter.test", MXExclude: []string{"*.filter.test"}})[0]
+	if !a.Delivered() || a.Connection.RemoteMX != "mx2.other.test" {
+		t.Errorf("excluding *.filter.test: %v via %+v, want mx2.other.test", a.String(), a.Connection)
+	}
+	a = tb.deliver(t, &Request{Recipients: []string{"u@filter.test"}, Domain: "filter.test", MXInclude: []string{"MX1.filter.test"}})[0]
+	if !a.Delivered() || a.Connection.RemoteMX != "mx1.filter.test" {
+		t.Errorf("including mx1.filter.test: %v", a.String())
+	}
+	a = tb.deliver(t, &Request{Recipients: []string{"u@filter.test"}, Domain: "filter.test", MXInclude: []string{"*.nowhere.test"}})[0]
+	if a.Error == nil || a.Error.DNS != DNSExcluded {
+		t.Errorf("including no host: %v, want an excluded error", a.String())
+	}
+	if len(first.received()) != 1 || len(second.received()) != 1 {
+		t.Errorf("sinks received %d and %d messages, want 1 each", len(first.received()), len(second.received()))
+	}
+}

@@ -252,10 +252,7 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 
 	// MAIL FROM.
 	sc.raw.SetDeadline(time.Now().Add(t.Mail))
-	var mailOpts *smtp.MailOptions
-	if req.Size > 0 {
-		mailOpts = &smtp.MailOptions{Size: req.Size}
-	}
+	mailOpts := &smtp.MailOptions{Size: req.Size, EnvelopeID: req.EnvID, Return: smtp.DSNReturn(strings.ToUpper(req.Ret))}
 	if err := sc.client.Mail(req.Sender, mailOpts); err != nil {
 		reply, aerr := classify(err, StateMail)
 		if aerr != nil && aerr.Type == ErrorNetwork {
@@ -273,7 +270,7 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 	var accepted []int
 	for i, rcpt := range req.Recipients {
 		sc.raw.SetDeadline(time.Now().Add(t.Rcpt))
-		if err := sc.client.Rcpt(rcpt, nil); err != nil {
+		if err := sc.client.Rcpt(rcpt, rcptOptions(req, i)); err != nil {
 			reply, aerr := classify(err, StateRcpt)
 			if aerr != nil || reply.Code == 421 {
 				setAll(append(accepted, all[i:]...), reply, aerr)
@@ -326,6 +323,26 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 	setAll(accepted, reply, nil)
 	c.release(sc, reply, nil, t)
 	return true
+}
+
+// rcptOptions returns the DSN parameters of recipient i, or nil.
+func rcptOptions(req *Request, i int) *smtp.RcptOptions {
+	if i >= len(req.RcptDSN) {
+		return nil
+	}
+	d := req.RcptDSN[i]
+	if len(d.Notify) == 0 && d.ORcpt == "" {
+		return nil
+	}
+	opts := &smtp.RcptOptions{}
+	for _, n := range d.Notify {
+		opts.Notify = append(opts.Notify, smtp.DSNNotify(strings.ToUpper(n)))
+	}
+	if d.ORcpt != "" {
+		opts.OriginalRecipientType = smtp.DSNAddressTypeRFC822
+		opts.OriginalRecipient = d.ORcpt
+	}
+	return opts
 }
 
 // release parks sc for the next message. It closes sc instead after an

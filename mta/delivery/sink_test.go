@@ -28,6 +28,10 @@ type received struct {
 	to     []string
 	data   string
 	remote string // client address
+
+	envID, ret string
+	notify     map[string]string // recipient -> NOTIFY values joined by ","
+	orcpt      map[string]string
 }
 
 // sink is a go-smtp server on 127.0.0.1 that records what it receives and
@@ -56,6 +60,10 @@ type sinkSession struct {
 	remote string
 	from   string
 	to     []string
+
+	envID, ret string
+	notify     map[string]string
+	orcpt      map[string]string
 }
 
 func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -72,16 +80,29 @@ func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	return &sinkSession{s: s, remote: c.Conn().RemoteAddr().String()}, nil
 }
 
-func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
 	ss.from, ss.to = from, nil
+	ss.envID, ss.ret = "", ""
+	ss.notify, ss.orcpt = map[string]string{}, map[string]string{}
+	if opts != nil {
+		ss.envID, ss.ret = opts.EnvelopeID, string(opts.Return)
+	}
 	return nil
 }
 
-func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (ss *sinkSession) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if r := ss.s.rcptReply[to]; r != nil {
 		return r
 	}
 	ss.to = append(ss.to, to)
+	if opts != nil {
+		var n []string
+		for _, v := range opts.Notify {
+			n = append(n, string(v))
+		}
+		ss.notify[to] = strings.Join(n, ",")
+		ss.orcpt[to] = opts.OriginalRecipient
+	}
 	return nil
 }
 
@@ -95,7 +116,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return ss.s.dataReply
 	}
 	ss.s.mu.Lock()
-	ss.s.messages = append(ss.s.messages, received{from: ss.from, to: ss.to, data: string(b), remote: ss.remote})
+	ss.s.messages = append(ss.s.messages, received{from: ss.from, to: ss.to, data: string(b), remote: ss.remote,
+		envID: ss.envID, ret: ss.ret, notify: ss.notify, orcpt: ss.orcpt})
 	ss.s.mu.Unlock()
 	return nil
 }
@@ -131,6 +153,7 @@ func startSink(t testing.TB, ip string, port int, tlsConf *tls.Config) *sink {
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "sink.test"
 	s.srv.TLSConfig = tlsConf
+	s.srv.EnableDSN = true
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	go s.srv.Serve(l)
 	t.Cleanup(func() { s.srv.Close() })

@@ -50,10 +50,10 @@
 //
 // # Recovery
 //
-// [Open] removes leftover temporary files, reads every file in queue/,
-// checks its checksums, and replays the log over them: it restores files
-// that the log holds and the disk lost, applies updates and removals, and
-// writes the result back durably before it deletes the log. Damaged
+// [Open] removes leftover temporary files, reads every file in queue/ and
+// checks its checksums. Then it replays the log over them. It restores the
+// files that the log holds and the disk lost, and applies updates and
+// removals. It writes the result back durably before it deletes the log. Damaged
 // records at the end of a file (updates are appended without a sync) are
 // cut off, because the log holds any that were acknowledged. A file whose
 // header, data or envelope fails its checks, and that the log cannot

@@ -6,7 +6,7 @@ BIN := bin/halonsh
 # Packages whose code runs goroutines; they also run under the race detector.
 RACE_PKGS ?= $(shell $(GO) list ./lang/vm/... ./builtins/... ./mta/... 2>/dev/null)
 
-.PHONY: build test vet unit race conformance clean
+.PHONY: build test vet unit race conformance hooks clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halonsh
@@ -23,7 +23,11 @@ race:
 conformance: build
 	tests/conformance/run.sh $(CURDIR)/$(BIN)
 
-test: vet unit race conformance
+# The shipped hook scripts' own tests, through the command users run.
+hooks: build
+	$(BIN) test scripts/*.test.yaml
+
+test: vet unit race conformance hooks
 
 clean:
 	rm -rf bin

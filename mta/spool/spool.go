@@ -48,6 +48,8 @@ var ErrNotFound = errors.New("message not found in the spool")
 
 // Spool is an open spool directory. It is safe for concurrent use.
 type Spool struct {
+	// lock holds the directory's flock while the spool is open.
+	lock       *os.File
 	dir        string
 	queueDir   string
 	tmpDir     string
@@ -134,6 +136,17 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 			return nil, nil, fmt.Errorf("spool: %w", err)
 		}
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.lock = lock
+	ok := false
+	defer func() {
+		if !ok && lock != nil {
+			lock.Close()
+		}
+	}()
 	fd, err := os.Open(s.queueDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("spool: %w", err)
@@ -159,6 +172,7 @@ func Open(dir string, opts Options) (*Spool, []*Message, error) {
 	s.stop = make(chan struct{})
 	s.wg.Add(1)
 	go s.checkpointLoop()
+	ok = true
 	return s, msgs, nil
 }
 
@@ -190,6 +204,9 @@ func (s *Spool) close() error {
 	}
 	s.wal.dirFD.Close()
 	s.dirFD.Close()
+	if s.lock != nil {
+		s.lock.Close()
+	}
 	return err
 }
 

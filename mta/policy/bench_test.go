@@ -238,7 +238,7 @@ func BenchmarkConditionLookup(b *testing.B) {
 	keys := make([][numFields]string, 1000)
 	rolled := make([][numFields]bool, 1000)
 	for i := range keys {
-		buildKey(nil, ps.p, &entries[i], "", &keys[i], &rolled[i])
+		buildKey(nil, ps.p, &entryValues{en: &entries[i]}, &keys[i], &rolled[i])
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

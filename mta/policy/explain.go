@@ -58,12 +58,12 @@ func (e *Engine) Explain(en *Entry) Explanation {
 		}
 	}
 
-	grouping := st.grouping(en)
+	ev := entryValues{en: en, grouping: st.grouping(en)}
 	var until int64
 	for _, ps := range st.policies {
 		var vals [numFields]string
 		var rolled [numFields]bool
-		buf := buildKey(nil, ps.p, en, grouping, &vals, &rolled)
+		buf := buildKey(nil, ps.p, &ev, &vals, &rolled)
 		pe := PolicyExplanation{Policy: ps.p}
 		for _, f := range ps.p.Fields {
 			pe.Values = append(pe.Values, vals[f])
@@ -79,7 +79,7 @@ func (e *Engine) Explain(en *Entry) Explanation {
 
 		if q := e.find(buf); q != nil {
 			q.mu.Lock()
-			pe.InFlight = q.inflight
+			pe.InFlight = int(q.inflight)
 			if pe.Limits != nil && !pe.Limits.Rate.IsZero() {
 				pe.RateEvents = q.events.inWindow(pe.Limits.Rate.Interval, now)
 			}
@@ -154,7 +154,7 @@ func (q *SubQueue) stats(nowTime time.Time) SubQueueStats {
 		Policy:    q.policy.ID,
 		Key:       q.Key(),
 		Values:    q.Values(),
-		InFlight:  q.inflight,
+		InFlight:  int(q.inflight),
 		Condition: q.cond,
 		Limits:    q.limits,
 		Picked:    q.picked,

@@ -1,10 +1,12 @@
 package policy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/dlclark/regexp2"
 )
@@ -47,6 +49,9 @@ type matcherSet struct {
 	// (n < 256), so first hashes only suffixes of lengths that occur.
 	suffixLens [4]uint64
 	longSuffix bool // suffix holds one of 256 bytes or more
+	// minSuffix and maxSuffix bound the suffix lengths, so first looks
+	// for dots only where a suffix can start.
+	minSuffix, maxSuffix int
 }
 
 func newMatcherSet(f Field) *matcherSet {
@@ -71,6 +76,10 @@ func (s *matcherSet) add(m matcher) {
 		if _, dup := s.suffix[m.value]; !dup {
 			s.suffix[m.value] = i
 		}
+		if s.maxSuffix == 0 || len(m.value) < s.minSuffix {
+			s.minSuffix = len(m.value)
+		}
+		s.maxSuffix = max(s.maxSuffix, len(m.value))
 		if n := len(m.value); n < 256 {
 			s.suffixLens[n/64] |= 1 << (n % 64)
 		} else {
@@ -107,7 +116,7 @@ func (s *matcherSet) first(v string, rolled bool, ctx *matchContext) int32 {
 	}
 
 	if s.suffix != nil {
-		for j := 0; j < len(v); j++ {
+		for j := max(0, len(v)-s.maxSuffix); j <= len(v)-s.minSuffix; j++ {
 			if v[j] != '.' {
 				continue
 			}
@@ -347,11 +356,35 @@ func normalizeValue(f Field, v string) string {
 }
 
 // lowerASCII lowers ASCII letters, returning s itself when it has none.
+// It tests eight bytes at a time, because most values are already lower
+// case and the test runs on every pickup.
 func lowerASCII(s string) string {
+	if len(s) >= 8 {
+		b := unsafe.Slice(unsafe.StringData(s), len(s))
+		for i := 0; i < len(b); i += 8 {
+			// The last word overlaps the one before when len(b) is not
+			// a multiple of eight.
+			w := binary.LittleEndian.Uint64(b[min(i, len(b)-8):])
+			if hasUpperASCII(w) {
+				return strings.ToLower(s)
+			}
+		}
+		return s
+	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
 			return strings.ToLower(s)
 		}
 	}
 	return s
+}
+
+// hasUpperASCII reports whether any byte of w is in 'A'..'Z'. Adding
+// 0x3f sets a byte's top bit from 'A' (0x41) up, and adding 0x25 sets it
+// from past 'Z' (0x5b) up. The top bits are cleared first, so no sum
+// carries into the next byte, and bytes of 0x80 and above are excluded.
+func hasUpperASCII(w uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	low := w &^ tops
+	return (low+0x3f*ones)&^(low+0x25*ones)&^w&tops != 0
 }

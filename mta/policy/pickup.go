@@ -95,11 +95,11 @@ func (e *Engine) pickup(en *Entry, newConn bool) (Lease, Refusal, bool) {
 func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now int64, newConn bool) (lease Lease, refusal Refusal, ok, retry bool) {
 	n := len(st.policies)
 	l.reset(n)
-	grouping := st.grouping(en)
+	ev := entryValues{en: en, grouping: st.grouping(en)}
 
 	var arr [maxKeyBytes]byte
 	for i, ps := range st.policies {
-		buf := buildKey(arr[:0], ps.p, en, grouping, &l.vals[i], &l.rolled[i])
+		buf := buildKey(arr[:0], ps.p, &ev, &l.vals[i], &l.rolled[i])
 		l.items[i] = leaseItem{q: e.lookup(ps.p, buf), ps: ps}
 	}
 
@@ -175,7 +175,7 @@ func check(q *SubQueue, lim *Limits, now int64, newConn bool) (Reason, int64) {
 	if lim == nil {
 		return ReasonNone, 0
 	}
-	if lim.Concurrency > 0 && q.inflight >= lim.Concurrency {
+	if lim.Concurrency > 0 && int(q.inflight) >= lim.Concurrency {
 		return ReasonConcurrency, 0
 	}
 	if !lim.Rate.IsZero() {

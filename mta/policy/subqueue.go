@@ -30,24 +30,29 @@ type shard struct {
 // recent pickup times for the rate limit and the last connection start.
 // A pointer stays valid after the sub-queue is swept; it then reads as
 // idle.
+//
+// The field order is a memory layout. A pickup reads or writes the first
+// four cache lines: lock, key, counters, rate window and cached limits.
+// Fields a pickup does not touch come last. The padding rounds the struct
+// to 320 bytes on 64-bit platforms, a heap size class whose objects all
+// start on a cache line.
 type SubQueue struct {
 	mu sync.Mutex
 
-	// key is the interned key bytes (see keyPrefix); short keys point
-	// into keyBuf so that they share the SubQueue's allocation.
-	key    string
-	hash   uint64
-	next   *SubQueue // next sub-queue with the same hash, guarded by the shard lock
-	policy *Policy   // the policy the key was created for, for display
-	seq    uint64    // creation order; pickups lock sub-queues by seq
-	dead   bool      // removed by Sweep; pickups that find it retry
+	hash     uint64
+	key      string // the interned key bytes (see keyPrefix); short keys point into keyBuf
+	seq      uint64 // creation order; pickups lock sub-queues by seq
+	inflight int32
+	dead     bool // removed by Sweep; pickups that find it retry
 
-	inflight    int
-	picked      uint64
-	refused     [numReasons]uint64
-	events      eventRing
+	// keyBuf holds keys of up to inlineKeyBytes, so that comparing the key
+	// reads the sub-queue's first cache lines and no separate string.
+	keyBuf [inlineKeyBytes]byte
+
 	lastConnect int64 // Unix ns of the last connection start, 0 for none
 	lastPickup  int64
+
+	events eventRing
 
 	// Cached limits: valid while table is the policy's current dynamic
 	// condition table and cond, when dynamic, has not expired.
@@ -55,8 +60,16 @@ type SubQueue struct {
 	cond   *Condition
 	limits *Limits
 
-	keyBuf [inlineKeyBytes]byte
+	picked  uint64
+	next    *SubQueue // next sub-queue with the same hash, guarded by the shard lock
+	policy  *Policy   // the policy the key was created for, for display
+	refused [numReasons]uint64
+
+	_ [subQueuePad]byte
 }
+
+// subQueuePad rounds SubQueue up to 320 bytes where pointers are 8 bytes.
+const subQueuePad = 40 * (unsafe.Sizeof(uintptr(0)) / 8)
 
 // inlineKeyBytes is the longest key stored inside the SubQueue itself.
 // Keys of an IPv4 source and a typical MX host name fit.
@@ -151,19 +164,22 @@ func (q *SubQueue) idle(now int64) bool {
 }
 
 // eventRing keeps the times of a key's most recent pickups, enough to
-// decide an exact sliding-window rate limit of up to len(buf) events.
+// decide an exact sliding-window rate limit of up to len(buf) events. A
+// ring of up to len(small) events lives in small, inside the sub-queue,
+// which saves an allocation and a cache miss for the usual quiet key.
 type eventRing struct {
 	buf   []int64
-	start int
-	n     int
+	start int32
+	n     int32
+	small [4]int64
 }
 
 // nthNewest returns the time of the k-th most recent event (k ≥ 1).
 func (r *eventRing) nthNewest(k int) (int64, bool) {
-	if k > r.n || k < 1 {
+	if k > int(r.n) || k < 1 {
 		return 0, false
 	}
-	return r.buf[(r.start+r.n-k)%len(r.buf)], true
+	return r.buf[(int(r.start)+int(r.n)-k)%len(r.buf)], true
 }
 
 // blocked reports whether another event at now would exceed rate, and
@@ -186,16 +202,22 @@ func (r *eventRing) blocked(rate Rate, now int64) (int64, bool) {
 // dynamic policy lengthens the window of a key, pickups made before it
 // under a shorter window are partly forgotten.
 func (r *eventRing) push(t int64, rate Rate) {
-	if r.n < len(r.buf) {
-		r.buf[(r.start+r.n)%len(r.buf)] = t
+	if int(r.n) < len(r.buf) {
+		r.buf[(int(r.start)+int(r.n))%len(r.buf)] = t
 		r.n++
 		return
 	}
 	oldestOutside := r.n > 0 && r.buf[r.start] <= t-int64(rate.Interval)
 	if !oldestOutside && len(r.buf) < rate.Count {
-		grown := make([]int64, min(max(4, 2*len(r.buf)), rate.Count))
-		for i := 0; i < r.n; i++ {
-			grown[i] = r.buf[(r.start+i)%len(r.buf)]
+		size := min(max(len(r.small), 2*len(r.buf)), rate.Count)
+		var grown []int64
+		if size <= len(r.small) && len(r.buf) == 0 {
+			grown = r.small[:size]
+		} else {
+			grown = make([]int64, size)
+		}
+		for i := 0; i < int(r.n); i++ {
+			grown[i] = r.buf[(int(r.start)+i)%len(r.buf)]
 		}
 		r.buf, r.start = grown, 0
 		r.buf[r.n] = t
@@ -206,13 +228,13 @@ func (r *eventRing) push(t int64, rate Rate) {
 		return
 	}
 	r.buf[r.start] = t
-	r.start = (r.start + 1) % len(r.buf)
+	r.start = int32((int(r.start) + 1) % len(r.buf))
 }
 
 // inWindow counts the events in (now-interval, now].
 func (r *eventRing) inWindow(interval time.Duration, now int64) int {
 	count := 0
-	for k := 1; k <= r.n; k++ {
+	for k := 1; k <= int(r.n); k++ {
 		t, _ := r.nthNewest(k)
 		if t <= now-int64(interval) {
 			break
@@ -295,17 +317,35 @@ func (sh *shard) each(fn func(q *SubQueue)) {
 	}
 }
 
+// entryValues holds an entry's field values as keys store them. Each
+// value is normalised on first use, once per decision, however many
+// policies key on the field.
+type entryValues struct {
+	en       *Entry
+	grouping string
+	filled   uint16 // bit f set when vals[f] holds the value of field f
+	vals     [numFields]string
+}
+
+func (ev *entryValues) get(f Field) string {
+	if ev.filled&(1<<f) == 0 {
+		v := ev.grouping
+		if f != Grouping {
+			v = ev.en.Value(f)
+		}
+		ev.vals[f] = normalizeValue(f, v)
+		ev.filled |= 1 << f
+	}
+	return ev.vals[f]
+}
+
 // buildKey appends the key of policy p for the entry to buf and stores the
 // key's values, indexed by field, in vals (rolled marks rollup values).
 // It allocates only for values that are not already in lower case.
-func buildKey(buf []byte, p *Policy, e *Entry, grouping string, vals *[numFields]string, rolled *[numFields]bool) []byte {
+func buildKey(buf []byte, p *Policy, ev *entryValues, vals *[numFields]string, rolled *[numFields]bool) []byte {
 	buf = append(buf, p.keyPrefix...)
 	for _, f := range p.Fields {
-		v := grouping
-		if f != Grouping {
-			v = e.Value(f)
-		}
-		v = normalizeValue(f, v)
+		v := ev.get(f)
 		r := false
 		if rs := p.rollups[f]; rs != nil {
 			if k, ok := rs.apply(v); ok {

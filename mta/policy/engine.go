@@ -137,9 +137,6 @@ func New(cfg *Config, opts ...Option) *Engine {
 	for _, opt := range opts {
 		opt(e)
 	}
-	for i := range e.shards {
-		e.shards[i].m = make(map[uint64]*SubQueue)
-	}
 	e.leases.New = func() any { return &lease{eng: e} }
 	e.dyn.init()
 	if cfg == nil {

@@ -79,7 +79,7 @@ func (e *Engine) Explain(en *Entry) Explanation {
 
 		if q := e.find(buf); q != nil {
 			q.mu.Lock()
-			pe.InFlight = int(q.inflight)
+			pe.InFlight = q.inFlight()
 			if pe.Limits != nil && !pe.Limits.Rate.IsZero() {
 				pe.RateEvents = q.events.inWindow(pe.Limits.Rate.Interval, now)
 			}
@@ -132,10 +132,10 @@ func (e *Engine) SubQueues() []SubQueueStats {
 	var out []SubQueueStats
 	for i := range e.shards {
 		sh := &e.shards[i]
-		sh.mu.RLock()
-		qs := make([]*SubQueue, 0, len(sh.m))
+		sh.mu.Lock()
+		qs := make([]*SubQueue, 0, sh.live)
 		sh.each(func(q *SubQueue) { qs = append(qs, q) })
-		sh.mu.RUnlock()
+		sh.mu.Unlock()
 		for _, q := range qs {
 			out = append(out, q.stats(nowTime))
 		}
@@ -154,7 +154,7 @@ func (q *SubQueue) stats(nowTime time.Time) SubQueueStats {
 		Policy:    q.policy.ID,
 		Key:       q.Key(),
 		Values:    q.Values(),
-		InFlight:  int(q.inflight),
+		InFlight:  q.inFlight(),
 		Condition: q.cond,
 		Limits:    q.limits,
 		Picked:    q.picked,
@@ -215,6 +215,7 @@ func (e *Engine) Sweep() int {
 			}
 			q.mu.Unlock()
 		})
+		sh.compact()
 		sh.mu.Unlock()
 	}
 	return dropped
@@ -225,9 +226,9 @@ func (e *Engine) Len() int {
 	n := 0
 	for i := range e.shards {
 		sh := &e.shards[i]
-		sh.mu.RLock()
-		sh.each(func(*SubQueue) { n++ })
-		sh.mu.RUnlock()
+		sh.mu.Lock()
+		n += sh.live
+		sh.mu.Unlock()
 	}
 	return n
 }

@@ -471,13 +471,12 @@ func TestSuspendIndex(t *testing.T) {
 
 func TestShardHashCollision(t *testing.T) {
 	p := &Policy{ID: "p"}
-	sh := &shard{m: map[uint64]*SubQueue{}}
+	sh := &shard{}
 	keys := []string{"a", "b", strings.Repeat("long key ", 10)}
 	var qs []*SubQueue
 	for i, k := range keys {
 		q := newSubQueue([]byte(k), 7, uint64(i), p)
-		q.next = sh.m[7]
-		sh.m[7] = q
+		sh.insert(q)
 		qs = append(qs, q)
 	}
 	for i, k := range keys {
@@ -490,12 +489,58 @@ func TestShardHashCollision(t *testing.T) {
 	}
 	sh.remove(qs[1])
 	if sh.get(7, []byte("b")) != nil || sh.get(7, []byte("a")) != qs[0] || sh.get(7, []byte(keys[2])) != qs[2] {
-		t.Error("remove from the middle of a chain broke the chain")
+		t.Error("remove from the middle of a probe sequence broke it")
 	}
 	sh.remove(qs[2])
 	sh.remove(qs[0])
-	if len(sh.m) != 0 {
-		t.Errorf("%d map entries after removing every sub-queue", len(sh.m))
+	if sh.live != 0 {
+		t.Errorf("%d live sub-queues after removing every one", sh.live)
+	}
+}
+
+// TestShardGrowAndCompact fills one shard past several table sizes,
+// removes most keys and checks that every remaining key is still found
+// after the table shrinks.
+func TestShardGrowAndCompact(t *testing.T) {
+	p := &Policy{ID: "p"}
+	sh := &shard{}
+	var qs []*SubQueue
+	for i := range 5000 {
+		k := fmt.Sprintf("key%d", i)
+		// Few distinct hashes make long probe sequences.
+		q := newSubQueue([]byte(k), uint64(i%300)*shardCount, uint64(i), p)
+		sh.insert(q)
+		qs = append(qs, q)
+	}
+
+	// Tables are at most three quarters and, after growing, half full.
+	if n := len(sh.table.Load().slots); 3*n < 4*5000 || n > 4*5000 {
+		t.Errorf("table of %d slots for 5000 sub-queues, want between 6667 and 20000", n)
+	}
+	for i, q := range qs {
+		if i%10 != 0 {
+			sh.remove(q)
+		}
+	}
+
+	sh.compact()
+	if n := len(sh.table.Load().slots); n > 4*500 {
+		t.Errorf("table of %d slots for 500 sub-queues after compact, want at most 2000", n)
+	}
+	for i, q := range qs {
+		got := sh.get(q.hash, []byte(q.key))
+		switch {
+		case i%10 == 0 && got != q:
+			t.Fatalf("key%d not found after compact", i)
+		case i%10 != 0 && got != nil:
+			t.Fatalf("removed key%d found after compact", i)
+		}
+	}
+
+	n := 0
+	sh.each(func(*SubQueue) { n++ })
+	if n != 500 || sh.live != 500 {
+		t.Errorf("each visits %d sub-queues and live is %d, want 500", n, sh.live)
 	}
 }
 

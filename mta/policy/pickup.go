@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// maxKeyBytes sizes the on-stack buffer for building keys; longer keys
-// still work but allocate.
+// maxKeyBytes sizes the buffer for building keys; longer keys still work
+// but allocate.
 const maxKeyBytes = 512
 
 // Lease is one granted pickup. Release it when the attempt ends. Only the
@@ -29,6 +29,9 @@ type lease struct {
 	rolled [][numFields]bool
 	// applied is the view returned by Policies.
 	applied []Applied
+	// keyBuf is scratch for building keys. It lives here rather than on
+	// the stack, because Go would clear a stack array on every pickup.
+	keyBuf [maxKeyBytes]byte
 }
 
 type leaseItem struct {
@@ -97,9 +100,8 @@ func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now i
 	l.reset(n)
 	ev := entryValues{en: en, grouping: st.grouping(en)}
 
-	var arr [maxKeyBytes]byte
 	for i, ps := range st.policies {
-		buf := buildKey(arr[:0], ps.p, &ev, &l.vals[i], &l.rolled[i])
+		buf := buildKey(l.keyBuf[:0], ps.p, &ev, &l.vals[i], &l.rolled[i])
 		l.items[i] = leaseItem{q: e.lookup(ps.p, buf), ps: ps}
 	}
 
@@ -148,7 +150,7 @@ func (e *Engine) decide(l *lease, st *state, en *Entry, nowTime time.Time, now i
 	for i := range l.items {
 		it := &l.items[i]
 		q := it.q
-		q.inflight++
+		q.acquired++
 		q.picked++
 		q.lastPickup = now
 		if it.lim != nil && !it.lim.Rate.IsZero() {
@@ -175,7 +177,7 @@ func check(q *SubQueue, lim *Limits, now int64, newConn bool) (Reason, int64) {
 	if lim == nil {
 		return ReasonNone, 0
 	}
-	if lim.Concurrency > 0 && int(q.inflight) >= lim.Concurrency {
+	if lim.Concurrency > 0 && q.inFlight() >= lim.Concurrency {
 		return ReasonConcurrency, 0
 	}
 	if !lim.Rate.IsZero() {
@@ -232,10 +234,7 @@ func (l Lease) Release() {
 		return
 	}
 	for i := range l.l.items {
-		q := l.l.items[i].q
-		q.mu.Lock()
-		q.inflight--
-		q.mu.Unlock()
+		l.l.items[i].q.released.Add(1)
 	}
 	clear(l.l.items)
 	clear(l.l.vals)

@@ -2,29 +2,12 @@ package policy
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
-
-// shardCount splits the sub-queue map over independent locks. A power of
-// two, so the shard index is a mask of the key hash.
-const shardCount = 256
-
-// shard maps key hashes to sub-queues. Keys whose hashes collide are
-// chained through SubQueue.next. Keying the map by the hash that also
-// picks the shard saves hashing the key twice, and comparing against the
-// key stored inside the SubQueue saves a cache miss on a separate string.
-type shard struct {
-	mu sync.RWMutex
-	m  map[uint64]*SubQueue
-
-	// Pad to a cache line of its own so neighbouring locks do not contend
-	// through false sharing.
-	_ [32]byte
-}
 
 // SubQueue is the state of one key of one policy: attempts in flight, the
 // recent pickup times for the rate limit and the last connection start.
@@ -39,11 +22,17 @@ type shard struct {
 type SubQueue struct {
 	mu sync.Mutex
 
-	hash     uint64
-	key      string // the interned key bytes (see keyPrefix); short keys point into keyBuf
-	seq      uint64 // creation order; pickups lock sub-queues by seq
-	inflight int32
-	dead     bool // removed by Sweep; pickups that find it retry
+	key string // the interned key bytes (see keyPrefix); short keys point into keyBuf
+	seq uint64 // creation order; pickups lock sub-queues by seq
+
+	// The attempts in flight are acquired minus released, both counting
+	// modulo 2³². A pickup increments acquired under mu, and Release
+	// increments released without taking mu, which saves a lock round
+	// trip per key. See inFlight.
+	acquired uint32
+	released atomic.Uint32
+
+	dead bool // removed by Sweep; pickups that find it retry
 
 	// keyBuf holds keys of up to inlineKeyBytes, so that comparing the key
 	// reads the sub-queue's first cache lines and no separate string.
@@ -61,8 +50,8 @@ type SubQueue struct {
 	limits *Limits
 
 	picked  uint64
-	next    *SubQueue // next sub-queue with the same hash, guarded by the shard lock
-	policy  *Policy   // the policy the key was created for, for display
+	hash    uint64
+	policy  *Policy // the policy the key was created for, for display
 	refused [numReasons]uint64
 
 	_ [subQueuePad]byte
@@ -85,6 +74,13 @@ func newSubQueue(buf []byte, hash, seq uint64, p *Policy) *SubQueue {
 		q.key = string(buf)
 	}
 	return q
+}
+
+// inFlight returns the number of attempts holding a slot; the caller holds
+// q.mu. A Release running at the same time may or may not be counted yet,
+// as if it had run just before or just after.
+func (q *SubQueue) inFlight() int {
+	return int(int32(q.acquired - q.released.Load()))
 }
 
 // PolicyID returns the id of the sub-queue's policy.
@@ -153,7 +149,7 @@ func (q *SubQueue) limitsFor(ps *policyState, vals *[numFields]string, rolled *[
 // needs: no attempt in flight and no event inside its rate window or
 // connect interval.
 func (q *SubQueue) idle(now int64) bool {
-	if q.inflight > 0 {
+	if q.inFlight() > 0 {
 		return false
 	}
 	var keep time.Duration
@@ -242,79 +238,6 @@ func (r *eventRing) inWindow(interval time.Duration, now int64) int {
 		count++
 	}
 	return count
-}
-
-// lookup finds or creates the sub-queue with the key bytes in buf. It
-// allocates only when the key is new.
-func (e *Engine) lookup(p *Policy, buf []byte) *SubQueue {
-	h := maphash.Bytes(e.seed, buf)
-	sh := &e.shards[h&(shardCount-1)]
-	sh.mu.RLock()
-	q := sh.get(h, buf)
-	sh.mu.RUnlock()
-	if q != nil {
-		return q
-	}
-
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if q = sh.get(h, buf); q != nil {
-		return q
-	}
-	q = newSubQueue(buf, h, e.subQueueSeq.Add(1), p)
-	q.next = sh.m[h]
-	sh.m[h] = q
-	return q
-}
-
-// find returns the sub-queue with the key bytes in buf, or nil.
-func (e *Engine) find(buf []byte) *SubQueue {
-	h := maphash.Bytes(e.seed, buf)
-	sh := &e.shards[h&(shardCount-1)]
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	return sh.get(h, buf)
-}
-
-// get returns the sub-queue with hash h and key buf; the caller holds
-// sh.mu.
-func (sh *shard) get(h uint64, buf []byte) *SubQueue {
-	for q := sh.m[h]; q != nil; q = q.next {
-		if q.key == string(buf) {
-			return q
-		}
-	}
-	return nil
-}
-
-// remove unlinks q; the caller holds sh.mu for writing.
-func (sh *shard) remove(q *SubQueue) {
-	head := sh.m[q.hash]
-	if head == q {
-		if q.next == nil {
-			delete(sh.m, q.hash)
-		} else {
-			sh.m[q.hash] = q.next
-		}
-		return
-	}
-	for p := head; p != nil; p = p.next {
-		if p.next == q {
-			p.next = q.next
-			return
-		}
-	}
-}
-
-// each calls fn for every sub-queue of the shard; the caller holds sh.mu.
-func (sh *shard) each(fn func(q *SubQueue)) {
-	for _, head := range sh.m {
-		for q := head; q != nil; {
-			next := q.next // fn may unlink q
-			fn(q)
-			q = next
-		}
-	}
 }
 
 // entryValues holds an entry's field values as keys store them. Each

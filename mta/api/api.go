@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,11 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+
+	// lastAuthLog (Unix nanoseconds) and authSuppressed rate-limit the log
+	// of rejected tokens.
+	lastAuthLog    atomic.Int64
+	authSuppressed atomic.Int64
 }
 
 // New checks the options and builds the handler.
@@ -152,7 +158,15 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("api request without a valid token", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+	// A scanner can send thousands of these; log at most one a second,
+	// with the count of those left out since the last line.
+	now := time.Now().UnixNano()
+	last := s.lastAuthLog.Load()
+	if now-last >= int64(time.Second) && s.lastAuthLog.CompareAndSwap(last, now) {
+		s.log.Warn("api request without a valid token", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "suppressed", s.authSuppressed.Swap(0))
+	} else {
+		s.authSuppressed.Add(1)
+	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="halonsh"`)
 	writeError(w, http.StatusUnauthorized, "", "missing or invalid bearer token")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 
 	"github.com/halonsh/halonsh/builtins"
 	"github.com/halonsh/halonsh/lang/vm"
@@ -33,7 +32,7 @@ func (s *Server) handleMemoryGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "key", fmt.Sprintf("no memory key %q", key))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "value": toJSON(v)})
+	writeJSON(w, http.StatusOK, map[string]any{"key": key, "value": vm.ToPlain(v)})
 }
 
 func (s *Server) handleMemorySet(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +58,7 @@ func (s *Server) handleMemorySet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("memory key set through the API", append(operator(r), "key", key)...)
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "value": toJSON(v)})
+	writeJSON(w, http.StatusOK, map[string]any{"key": key, "value": vm.ToPlain(v)})
 }
 
 func (s *Server) handleMemoryDelete(w http.ResponseWriter, r *http.Request) {
@@ -86,40 +85,6 @@ func (s *Server) handleRates(w http.ResponseWriter, r *http.Request) {
 		out[i] = rateView{RateCounter: c, Interval: c.Interval.Seconds()}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rates": out})
-}
-
-// toJSON converts a memory value to JSON-compatible Go values.
-func toJSON(v vm.Value) any {
-	switch v.Kind() {
-	case vm.KindNone:
-		return nil
-	case vm.KindBool:
-		return v.Bool()
-	case vm.KindNumber:
-		return v.Num()
-	case vm.KindString:
-		return v.Str()
-	case vm.KindArray:
-		a := v.Array()
-		if a.IsList() {
-			out := make([]any, 0, a.Len())
-			for _, item := range a.Values() {
-				out = append(out, toJSON(item))
-			}
-			return out
-		}
-		out := map[string]any{}
-		a.Each(func(k vm.Key, item vm.Value) bool {
-			name := k.Str()
-			if !k.IsString() {
-				name = strconv.Itoa(int(k.Int()))
-			}
-			out[name] = toJSON(item)
-			return true
-		})
-		return out
-	}
-	return v.String()
 }
 
 // fromJSON converts a JSON document to a memory value, keeping the key

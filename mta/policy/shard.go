@@ -100,7 +100,7 @@ func (sh *shard) get(h uint64, buf []byte) *SubQueue {
 // insert adds q, which must not be in the shard; the caller holds sh.mu.
 func (sh *shard) insert(q *SubQueue) {
 	t := sh.table.Load()
-	if t == nil || (t.used+1)*4 > len(t.slots)*3 {
+	if t == nil || (t.used+1)*8 > len(t.slots)*7 {
 		t = sh.rebuild(sh.live + 1)
 	}
 	t.put(q)
@@ -108,10 +108,12 @@ func (sh *shard) insert(q *SubQueue) {
 }
 
 // rebuild publishes a table with the live sub-queues and room for n, at
-// most half full, and returns it; the caller holds sh.mu.
+// most five eighths full, and returns it; the caller holds sh.mu. insert
+// lets a table fill to seven eighths, so at least a quarter of the slots
+// take new keys before the next rebuild.
 func (sh *shard) rebuild(n int) *subQueueTable {
 	size := minTableSlots
-	for size < 2*n {
+	for size*5 < n*8 {
 		size *= 2
 	}
 	t := &subQueueTable{slots: make([]tableSlot, size)}

@@ -661,6 +661,32 @@ func TestWildcardLongSuffix(t *testing.T) {
 	}
 }
 
+// TestWildcardSuffixRange checks wildcard matching at the shortest and
+// longest suffix lengths a set holds and for values shorter than both.
+func TestWildcardSuffixRange(t *testing.T) {
+	set := newMatcherSet(RemoteMX)
+	for _, text := range []string{"*.mx.long.example", "*.example", "*.a.example"} {
+		if err := compileMatcher(set, RemoteMX, text, &matcherScope{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		value string
+		want  int32
+	}{
+		{"example", -1},
+		{"x.example", 1},
+		{"b.a.example", 1},
+		{"mx.long.example", 1},
+		{"a.mx.long.example", 0},
+		{"example.org", -1},
+	} {
+		if got := set.first(c.value, false, nil); got != c.want {
+			t.Errorf("first(%q) = %d, want %d", c.value, got, c.want)
+		}
+	}
+}
+
 func TestLoadFilesDefaultIDs(t *testing.T) {
 	e, _ := newTestEngine(t, "no-id.yaml", "no-id.yaml")
 	var ids []string

@@ -1,10 +1,16 @@
 package builtins
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/halonsh/halonsh/lang/compile"
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 // Script tests run HSL with the whole standard library (runLibScript in
@@ -119,5 +125,34 @@ func TestSleepHonoursCancellation(t *testing.T) {
 	}
 	if out != "" {
 		t.Errorf("the run went on after the cancelled sleep: %q", out)
+	}
+}
+
+// TestExecutionTimeCountsWholeRun checks that executiontime() measures
+// from the start of the run: a host function stalls before the script's
+// first executiontime() call, and that time must be included.
+func TestExecutionTimeCountsWholeRun(t *testing.T) {
+	const stall = 40 * time.Millisecond
+	lib := vm.NewLibrary()
+	Install(lib)
+	lib.Define("stall", func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		time.Sleep(stall)
+		return vm.None, nil
+	})
+	prog, err := compile.File(filepath.Join(t.TempDir(), "test.hsl"), []byte(`stall(); echo executiontime();`), &compile.Options{Library: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	if err := prog.Run(context.Background(), &vm.RunOptions{Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := strconv.ParseFloat(strings.TrimSpace(out.String()), 64)
+	if err != nil {
+		t.Fatalf("executiontime() output %q: %v", out.String(), err)
+	}
+	if got < stall.Seconds() {
+		t.Errorf("executiontime() = %v, want at least %v (the stall before the call)", got, stall.Seconds())
 	}
 }

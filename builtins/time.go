@@ -65,27 +65,12 @@ func builtinUptime(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	return vm.Number(float64(ts.Sec) + float64(ts.Nsec)/1e9), nil
 }
 
-// runStartKey stores the start of a run among the call's run values.
-type runStartKey struct{}
-
 // builtinExecutionTime returns the seconds since the run started.
-// NOTE: vm.Call does not expose the start of the run. The clock therefore
-// starts at the run's first call of executiontime() or sleep(), and code
-// executed before that call is not counted.
 func builtinExecutionTime(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 0, 0); err != nil {
 		return vm.None, err
 	}
-	return vm.Number(time.Since(runStart(c)).Seconds()), nil
-}
-
-func runStart(c *vm.Call) time.Time {
-	if t, ok := c.RunValue(runStartKey{}).(time.Time); ok {
-		return t
-	}
-	t := time.Now()
-	c.SetRunValue(runStartKey{}, t)
-	return t
+	return vm.Number(time.Since(c.RunStart()).Seconds()), nil
 }
 
 // builtinSleep suspends the run and returns the seconds slept. A
@@ -99,7 +84,6 @@ func builtinSleep(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.None, err
 	}
-	runStart(c)
 	if !(seconds > 0) {
 		return vm.Number(0), nil
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"time"
 )
 
 // BuiltinFunc is the Go implementation of a builtin or host function. It
@@ -115,6 +116,11 @@ func (c *Call) Out() io.Writer { return c.th.out }
 
 // Pos returns the source position of the call.
 func (c *Call) Pos() Pos { return c.th.currentPos() }
+
+// RunStart returns when the current run began (with a monotonic clock
+// reading, so time.Since measures elapsed time even if the wall clock
+// steps).
+func (c *Call) RunStart() time.Time { return c.th.start }
 
 // Global returns a global variable of the main script by name (without
 // `$`), for example a host variable.

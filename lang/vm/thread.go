@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"time"
 )
 
 // thread is the state of one run: value stack, frames, globals, handlers
@@ -17,6 +18,7 @@ type thread struct {
 	out       io.Writer
 	runValues map[any]any
 	limits    Limits
+	start     time.Time // when the current run began, on the monotonic clock
 
 	stack       []Value
 	sp          int // saved stack top while Go code runs
@@ -112,6 +114,7 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
+	th.start = time.Now()
 	th.ctx = ctx
 	th.opts = opts
 	th.out = opts.Out

@@ -106,25 +106,29 @@ func openFilePath(path string) (*fileHandle, error) {
 	return &fileHandle{data: f, size: info.Size(), path: path, closer: f}, nil
 }
 
-// resolveScriptPath resolves a path the way scripts name files: an
-// optional "file://" or "file:" prefix, then an absolute path, or a path
-// relative to the directory of the script making the call.
-//
-// NOTE: the language resolves plain names against the program's script
-// root. Builtins cannot see that root, so the calling file's directory is
-// used instead. The two differ only for included files in other
-// directories.
+// resolveScriptPath resolves a path the way imports name files: a
+// "file://" or "file:" prefix or a plain relative name resolves from the
+// program's script root, a name starting with "./" or "../" from the
+// directory of the script making the call, and an absolute path stands
+// as it is.
 func resolveScriptPath(c *vm.Call, name string) string {
-	name = strings.TrimPrefix(name, "file://")
-	name = strings.TrimPrefix(name, "file:")
+	if rest, ok := strings.CutPrefix(name, "file://"); ok {
+		return filepath.Join(c.Root(), rest)
+	}
+	if rest, ok := strings.CutPrefix(name, "file:"); ok {
+		return filepath.Join(c.Root(), rest)
+	}
 	if filepath.IsAbs(name) {
 		return filepath.Clean(name)
 	}
-	dir := "."
-	if pos := c.Pos(); pos.File != "" {
-		dir = filepath.Dir(pos.File)
+	if strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../") {
+		dir := "."
+		if pos := c.Pos(); pos.File != "" {
+			dir = filepath.Dir(pos.File)
+		}
+		return filepath.Join(dir, name)
 	}
-	return filepath.Join(dir, name)
+	return filepath.Join(c.Root(), name)
 }
 
 // builtinFileNew is File(x): x is a FileResource or a path.

@@ -1,10 +1,13 @@
 package builtins
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/halonsh/halonsh/lang/vm"
 )
 
 func TestFileClass(t *testing.T) {
@@ -40,5 +43,49 @@ func TestFileClass(t *testing.T) {
 	out, err := runLibScript(t, `echo File("data.txt")->getPath();`, scriptRun{dir: dir})
 	if want := filepath.Join(dir, "data.txt") + "\n"; err != nil || out != want {
 		t.Errorf("getPath = %q, %v, want %q", out, err, want)
+	}
+}
+
+// TestFilePathsFromIncludedScript checks that a plain relative name
+// resolves from the script root even when the call sits in an included
+// file in another directory, while "./" names resolve from that file's
+// directory, as they do for include and import.
+func TestFilePathsFromIncludedScript(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"data.txt":     "root data",
+		"sub/data.txt": "sub data",
+		"sub/lib.hsl": `function plain() { return File::read("data.txt"); }
+function prefixed() { return File("file://data.txt")->read(); }
+function dotted() { return File("./data.txt")->read(); }`,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cases := []scriptCase{
+		{src: `include "sub/lib.hsl"; echo plain();`, want: "root data\n"},
+		{src: `include "sub/lib.hsl"; echo prefixed();`, want: "root data\n"},
+		{src: `include "sub/lib.hsl"; echo dotted();`, want: "sub data\n"},
+	}
+	for _, c := range cases {
+		out, err := runLibScript(t, c.src, scriptRun{dir: dir})
+		if err != nil || out != c.want {
+			t.Errorf("%s\n  output %q, %v, want %q", c.src, out, err, c.want)
+		}
+	}
+
+	// A root set on the program replaces the main file's directory.
+	prog := compileLibScript(t, `echo File::read("data.txt");`, t.TempDir())
+	prog.SetRoot(filepath.Join(dir, "sub"))
+	var out strings.Builder
+	if err := prog.Run(context.Background(), &vm.RunOptions{Out: &out}); err != nil || out.String() != "sub data\n" {
+		t.Errorf("with SetRoot: output %q, %v, want %q", out.String(), err, "sub data\n")
 	}
 }

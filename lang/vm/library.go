@@ -122,6 +122,10 @@ func (c *Call) Pos() Pos { return c.th.currentPos() }
 // steps).
 func (c *Call) RunStart() time.Time { return c.th.start }
 
+// Root returns the script root of the program: the directory that `file:`
+// paths and plain relative paths resolve from.
+func (c *Call) Root() string { return c.th.prog.Root() }
+
 // Global returns a global variable of the main script by name (without
 // `$`), for example a host variable.
 func (c *Call) Global(name string) (Value, bool) { return c.th.global(name) }

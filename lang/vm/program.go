@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -50,6 +51,7 @@ type Program struct {
 	statics []Value // initial values of class static variables
 	pool    sync.Pool
 	idle    atomic.Pointer[thread]
+	root    string // script root; empty means the main file's directory
 }
 
 // Module is one compiled file with its own global scope: the main script
@@ -134,6 +136,20 @@ type Binding struct {
 // GlobalSlot returns the slot of a global variable of the main script,
 // for RunOptions.Bind.
 func (p *Program) GlobalSlot(name string) (int, bool) { return p.main.slot(name) }
+
+// SetRoot sets the script root that builtins resolve relative file paths
+// from (Call.Root). Call it before the first Run: a Program is shared by
+// concurrent runs and SetRoot is not synchronized.
+func (p *Program) SetRoot(dir string) { p.root = dir }
+
+// Root returns the script root: the directory given to SetRoot, else the
+// directory of the main file, which is also the compiler's default root.
+func (p *Program) Root() string {
+	if p.root != "" {
+		return p.root
+	}
+	return filepath.Dir(p.main.Name)
+}
 
 // Limits returns the limits the program was compiled with.
 func (p *Program) Limits() Limits { return p.limits }

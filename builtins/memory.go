@@ -10,19 +10,9 @@ import (
 // that `barrier` uses too. Every call holds the key's lock for its whole
 // duration, callbacks included, so a read-modify-write through a callback
 // is atomic. Locks are re-entrant per run: a callback may use its own key
-// again. Using another key from inside a callback is a runtime error,
-// because two runs doing that in opposite order would deadlock.
-
-// memoryCallbackKey is the run-value key under which a run records the key
-// whose callback it is executing.
-type memoryCallbackKey struct{}
-
-// memoryCallbackState is the key a run's memory callbacks hold, with the
-// nesting depth of callbacks on it.
-type memoryCallbackState struct {
-	key   string
-	depth int
-}
+// again. Using another key from inside a callback, with memory_* or with
+// barrier, is a runtime error, because two runs doing that in opposite
+// order would deadlock.
 
 func init() {
 	registerFuncs(map[string]vm.BuiltinFunc{
@@ -40,9 +30,8 @@ func init() {
 // checkMemoryKey rejects a key other than the one whose callback the run
 // is executing.
 func checkMemoryKey(c *vm.Call, key string) error {
-	state, _ := c.RunValue(memoryCallbackKey{}).(*memoryCallbackState)
-	if state != nil && state.depth > 0 && state.key != key {
-		return c.Errorf("cannot use key %q inside a callback for key %q", key, state.key)
+	if held, ok := c.HeldKey(); ok && held != key {
+		return c.Errorf("cannot use key %q inside a callback for key %q", key, held)
 	}
 	return nil
 }
@@ -58,10 +47,6 @@ func withMemoryKey(c *vm.Call, key string, fn func(mem *vm.Memory) (vm.Value, er
 // lockedMemory takes key's lock for owner, runs fn and releases the lock.
 // It returns fn's result, or ctx's error when ctx ends while another run
 // holds the key.
-//
-// NOTE: entering a barrier inside a memory callback is not refused yet,
-// because the VM's barrier does not consult the callback state; two runs
-// doing that on crossed keys wait until their runs are cancelled.
 func lockedMemory(ctx context.Context, owner any, key string, fn func(mem *vm.Memory) (vm.Value, error)) (vm.Value, error) {
 	mem := vm.SharedMemory()
 	unlock, err := mem.Lock(ctx, owner, key)
@@ -73,17 +58,10 @@ func lockedMemory(ctx context.Context, owner any, key string, fn func(mem *vm.Me
 }
 
 // callMemoryCallback calls a memory callback with the key marked as held,
-// so that the callback may use the same key but no other.
+// so that the callback may use the same key (in memory_* calls and in
+// barrier) but no other.
 func callMemoryCallback(c *vm.Call, key string, fn vm.Value, args ...vm.Value) (vm.Value, error) {
-	state, _ := c.RunValue(memoryCallbackKey{}).(*memoryCallbackState)
-	if state == nil {
-		state = &memoryCallbackState{}
-		c.SetRunValue(memoryCallbackKey{}, state)
-	}
-	state.key = key
-	state.depth++
-	defer func() { state.depth-- }()
-	return c.Call(fn, args...)
+	return c.CallHoldingKey(key, fn, args...)
 }
 
 // memoryKeyArgs reads the key argument and, when present, the function at

@@ -43,6 +43,13 @@ func TestMemoryBuiltins(t *testing.T) {
 		{src: fmt.Sprintf(`memory_store("%s13", 1); memory_exists("%s13", function ($k, $v) { memory_fetch("other"); });`, k, k), err: `memory_fetch(): cannot use key "other" inside a callback for key`},
 		{src: fmt.Sprintf(`memory_store("%s14", 1); memory_exists("%s14", function ($k, $v) { memory_inc("other"); });`, k, k), err: `memory_inc(): cannot use key "other"`},
 
+		// barrier follows the same rule: another key is refused with a
+		// catchable error, the callback's own key is re-entrant.
+		{src: fmt.Sprintf(`memory_store("%s18", 1); memory_exists("%s18", function ($k, $v) { barrier "%s18b" { echo "entered"; } });`, k, k, k), err: fmt.Sprintf(`barrier "%s18b": cannot lock another key inside a memory callback for key "%s18"`, k, k)},
+		{src: fmt.Sprintf(`memory_store("%s19", 1); memory_exists("%s19", function ($k, $v) { try { barrier "%s19b" {} } catch ($e) { echo "caught"; } }); echo "after";`, k, k, k), want: "caught\nafter\n"},
+		{src: fmt.Sprintf(`memory_store("%s20", 1); memory_exists("%s20", function ($k, $v) { barrier "%s20" => $x { echo $x; } });`, k, k, k), want: "1\n"},
+		{src: fmt.Sprintf(`try { memory_exists("%s21", function ($k, $v) { throw "stop"; }); } catch ($e) {} barrier "%s21b" { echo "free"; }`, k, k), want: "free\n"},
+
 		// After the callback returns, other keys are usable again.
 		{src: fmt.Sprintf(`memory_store("%s15", 1); memory_exists("%s15", function ($k, $v) {}); echo memory_inc("%s15b");`, k, k, k), want: "1\n"},
 

@@ -1,8 +1,12 @@
 package vm
 
 // enterBarrier takes the process-wide lock of name for this run and binds
-// the variable (root, or -1 for none) to the stored value.
+// the variable (root, or -1 for none) to the stored value. Inside a
+// memory callback only the callback's own key may be locked again.
 func (th *thread) enterBarrier(name string, root int32, fr *frame) error {
+	if th.keyHeld && name != th.heldKey {
+		return Errorf("barrier %q: cannot lock another key inside a memory callback for key %q", name, th.heldKey)
+	}
 	unlock, err := sharedMemory.Lock(th.ctx, th, name)
 	if err != nil {
 		return &Error{Message: "barrier: " + err.Error(), Fatal: true, Err: err}

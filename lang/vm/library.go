@@ -137,8 +137,8 @@ func (c *Call) Owner() any { return c.th.owner() }
 // RunValue returns per-run data a builtin stored with SetRunValue under key.
 func (c *Call) RunValue(key any) any { return c.th.runValues[key] }
 
-// SetRunValue stores per-run data for builtins (for example the keys a
-// memory callback holds); it is dropped when the run ends.
+// SetRunValue stores per-run data for builtins (for example an FFI
+// session); it is dropped when the run ends.
 func (c *Call) SetRunValue(key, v any) {
 	if c.th.runValues == nil {
 		c.th.runValues = map[any]any{}
@@ -153,6 +153,23 @@ func (c *Call) SetRunValue(key, v any) {
 func (c *Call) Call(fn Value, args ...Value) (Value, error) {
 	return c.th.callValue(fn, args)
 }
+
+// CallHoldingKey calls fn like Call, marking the run as inside a callback
+// that holds the shared-memory lock of key (the memory_* callbacks). While
+// the mark is set, a `barrier` on any other key raises a runtime error,
+// because two runs locking two keys in opposite order would deadlock. The
+// mark nests and is restored when fn returns or throws.
+func (c *Call) CallHoldingKey(key string, fn Value, args ...Value) (Value, error) {
+	th := c.th
+	outerKey, outerHeld := th.heldKey, th.keyHeld
+	th.heldKey, th.keyHeld = key, true
+	defer func() { th.heldKey, th.keyHeld = outerKey, outerHeld }()
+	return th.callValue(fn, args)
+}
+
+// HeldKey returns the key of the innermost CallHoldingKey callback the run
+// is executing; ok is false outside such callbacks.
+func (c *Call) HeldKey() (key string, ok bool) { return c.th.heldKey, c.th.keyHeld }
 
 // Errorf returns a runtime error whose message starts with the builtin's
 // name: c.Errorf("invalid mode %q", m) gives `fopen(): invalid mode "x"`.

@@ -19,6 +19,10 @@ type thread struct {
 	runValues map[any]any
 	limits    Limits
 	start     time.Time // when the current run began, on the monotonic clock
+	// heldKey is the shared-memory key whose callback (Call.CallHoldingKey)
+	// the run is executing, when keyHeld is set.
+	heldKey string
+	keyHeld bool
 
 	stack       []Value
 	sp          int // saved stack top while Go code runs
@@ -86,6 +90,7 @@ func (th *thread) reset() {
 	th.barriers = th.barriers[:0]
 	th.ctx, th.opts, th.out, th.runValues = nil, nil, nil, nil
 	th.msgCache = nil
+	th.heldKey, th.keyHeld = "", false
 	clear(th.calls)
 }
 

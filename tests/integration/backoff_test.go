@@ -77,7 +77,11 @@ func TestBackoffHookSlowsFailingMX(t *testing.T) {
 		t.Errorf("%d attempts to the failing MX after its backoff policy, want only those already picked up (at most its concurrency 5)", extra)
 	}
 
-	// The other destinations keep the default 10 per second.
+	// The other destinations keep the default 10 per second. The bound is
+	// loose on purpose: a busy CI machine delays attempts and the 5 s
+	// window starts at an arbitrary phase of the rate window, and what
+	// matters is that they are not held to the failing MX's 10 per minute
+	// (at most 10 in these 5 s).
 	for i := 1; i < domains; i++ {
 		n := 0
 		for _, r := range sinks[i].snapshot() {
@@ -85,7 +89,7 @@ func TestBackoffHookSlowsFailingMX(t *testing.T) {
 				n++
 			}
 		}
-		if min := defaultRate * 5 * 9 / 10; n < min {
+		if min := defaultRate * 5 * 6 / 10; n < min {
 			t.Errorf("%s: %d deliveries in the 5 s after the backoff, want at least %d of its %d per second", domainName(i), n, min, defaultRate)
 		}
 	}

@@ -62,6 +62,7 @@ func init() {
 		"prependPart":      partEdit(partPrependPart),
 		"replacePart":      partEdit(partReplacePart),
 		"remove":           partEdit(partRemove),
+		"setDateLater":     partEdit(partSetDateLater),
 	}
 	MIMEPartClass.Methods = partMethods
 
@@ -72,7 +73,7 @@ func init() {
 	messageMethods["toString"] = messageToString
 	messageMethods["toFile"] = messageToFile
 	messageMethods["queue"] = mailMessageQueue
-	for _, name := range []string{"modifyContent", "signDKIM", "verifyDKIM", "send", "setDateLater"} {
+	for _, name := range []string{"modifyContent", "signDKIM", "verifyDKIM", "send"} {
 		// NOTE: these need byte-range edits, DKIM or direct SMTP delivery,
 		// none of which exists yet.
 		messageMethods[name] = mimeNotAvailable
@@ -103,9 +104,7 @@ func MailMessageBytes(v vm.Value) ([]byte, bool) {
 	if obj == nil || obj.Class() != MailMessageClass {
 		return nil, false
 	}
-	var b bytes.Buffer
-	obj.Native.(*mailPartRef).msg.work.render(&b)
-	return b.Bytes(), true
+	return obj.Native.(*mailPartRef).msg.renderStructure(), true
 }
 
 func builtinMailMessageString(c *vm.Call, args []vm.Value) (vm.Value, error) {
@@ -201,7 +200,7 @@ func partGetSize(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value) (vm
 		return vm.None, err
 	}
 	var b bytes.Buffer
-	n.render(&b)
+	n.render(&b, vm.Now())
 	return vm.Int(b.Len()), nil
 }
 
@@ -493,11 +492,8 @@ func messageRestore(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, err
 	return vm.True, nil
 }
 
-func renderMessage(this *vm.Object) []byte {
-	var b bytes.Buffer
-	messageOf(this).work.render(&b)
-	return b.Bytes()
-}
+// renderMessage renders the message with all its edits.
+func renderMessage(this *vm.Object) []byte { return messageOf(this).renderStructure() }
 
 func messageToString(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 0, 0); err != nil {

@@ -27,7 +27,7 @@ func encodedField(c *vm.Call, name, value string, opts libOptions) (mailField, e
 	if err != nil {
 		return mailField{}, c.Errorf("%v", err)
 	}
-	return mailField{name, " " + value}, nil
+	return mailField{name: name, raw: " " + value}, nil
 }
 
 // partSetHeader replaces every field called name, or only the index-th,
@@ -182,7 +182,7 @@ func partSetBody(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailN
 		kept = append(kept, f)
 	}
 	if !replaced {
-		kept = append(kept, mailField{"Content-Transfer-Encoding", " " + encoding})
+		kept = append(kept, mailField{name: "Content-Transfer-Encoding", raw: " " + encoding})
 	}
 	n.fields = kept
 	return vm.ObjectValue(this), nil
@@ -227,7 +227,7 @@ func nodeFromPartArg(c *vm.Call, msg *mailMessage, args []vm.Value) (*mailNode, 
 			return nil, c.Errorf("argument 1 (part) was removed")
 		}
 		var b bytes.Buffer
-		node.render(&b)
+		node.render(&b, vm.Now())
 		data = b.Bytes()
 	default:
 		return nil, c.ArgError(0, "part", "a MIME or MIMEPart object", args[0])
@@ -253,7 +253,7 @@ func makeMultipart(msg *mailMessage, n *mailNode, mediaType string) {
 		}
 	}
 	boundary := fmt.Sprintf("%x", secureRandomBytes(12))
-	outer = append(outer, mailField{"Content-Type", " " + mime.FormatMediaType(mediaType, map[string]string{"boundary": boundary})})
+	outer = append(outer, mailField{name: "Content-Type", raw: " " + mime.FormatMediaType(mediaType, map[string]string{"boundary": boundary})})
 	n.fields, n.body, n.multi, n.epilogue = outer, nil, true, []byte("\r\n")
 	n.children = []*mailNode{inner}
 }

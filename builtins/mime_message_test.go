@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testMessage is a multipart message with a text part, an HTML part and
@@ -173,7 +174,7 @@ func TestMailNodeRoundTrip(t *testing.T) {
 	}
 	for _, in := range inputs {
 		var b bytes.Buffer
-		parseMailMessage([]byte(in)).render(&b)
+		parseMailMessage([]byte(in)).render(&b, time.Now())
 		if b.String() != in {
 			t.Errorf("round trip of %q gave %q", in, b.String())
 		}

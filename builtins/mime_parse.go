@@ -8,6 +8,7 @@ import (
 	"mime/quotedprintable"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -28,8 +29,11 @@ type mailNode struct {
 }
 
 // mailField is one header field: name and the raw text after the colon.
+// A field set by setDateLater has no raw text: it renders the time of
+// rendering.
 type mailField struct {
 	name, raw string
+	dateLater bool
 }
 
 // parseMailMessage parses a whole message. Bare LF line ends become CRLF.
@@ -83,7 +87,7 @@ func (n *mailNode) parseFields(header []byte) {
 			n.addError("bad_header")
 			continue
 		}
-		n.fields = append(n.fields, mailField{strings.TrimRight(name, " \t"), raw})
+		n.fields = append(n.fields, mailField{name: strings.TrimRight(name, " \t"), raw: raw})
 	}
 }
 
@@ -165,10 +169,11 @@ func (n *mailNode) boundary() string {
 	return params["boundary"]
 }
 
-// render writes the node back as message text.
-func (n *mailNode) render(b *bytes.Buffer) {
+// render writes the node back as message text; now is the value of
+// setDateLater's Date fields.
+func (n *mailNode) render(b *bytes.Buffer, now time.Time) {
 	for _, f := range n.fields {
-		b.WriteString(f.name + ":" + f.raw + "\r\n")
+		renderField(b, f, now)
 	}
 	b.WriteString("\r\n")
 	if !n.multi {
@@ -183,7 +188,7 @@ func (n *mailNode) render(b *bytes.Buffer) {
 			b.WriteString("\r\n")
 		}
 		b.WriteString(delimiter + "\r\n")
-		child.render(b)
+		child.render(b, now)
 	}
 	if len(n.children) > 0 || len(n.preamble) > 0 {
 		b.WriteString("\r\n")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"maps"
 	"mime"
+	"slices"
 	"strings"
 
 	"github.com/halonsh/halonsh/lang/vm"
@@ -12,7 +13,8 @@ import (
 // MIMEPartClass is a part of a parsed message and MailMessageClass the
 // whole message. Reads ("get" methods) see the message as it was parsed.
 // Edits apply to a working copy, which toString, toFile and queue render
-// and which reset, snapshot and restore manage.
+// and which reset, snapshot and restore manage. modifyContent adds byte
+// edits on top of that copy (see mime_message_content.go).
 var (
 	MIMEPartClass    = &vm.Class{Name: "MIMEPart"}
 	MailMessageClass = &vm.Class{Name: "MailMessage"}
@@ -22,9 +24,16 @@ var (
 type mailMessage struct {
 	original  *mailNode
 	work      *mailNode
-	snapshots []*mailNode
+	content   []contentEdit // modifyContent edits, in call order
+	snapshots []messageState
 	edits     int // edits since parsing or the last reset
 	nextUID   int
+}
+
+// messageState is an edit state that snapshot saves.
+type messageState struct {
+	work    *mailNode
+	content []contentEdit
 }
 
 // mailPartRef is the native state of MIMEPart and MailMessage objects.
@@ -73,9 +82,10 @@ func init() {
 	messageMethods["toString"] = messageToString
 	messageMethods["toFile"] = messageToFile
 	messageMethods["queue"] = mailMessageQueue
-	for _, name := range []string{"modifyContent", "signDKIM", "verifyDKIM", "send"} {
-		// NOTE: these need byte-range edits, DKIM or direct SMTP delivery,
-		// none of which exists yet.
+	messageMethods["modifyContent"] = messageModifyContent
+	for _, name := range []string{"signDKIM", "verifyDKIM", "send"} {
+		// NOTE: these need DKIM or direct SMTP delivery, neither of which
+		// exists yet.
 		messageMethods[name] = mimeNotAvailable
 	}
 	MailMessageClass.Methods = messageMethods
@@ -104,7 +114,7 @@ func MailMessageBytes(v vm.Value) ([]byte, bool) {
 	if obj == nil || obj.Class() != MailMessageClass {
 		return nil, false
 	}
-	return obj.Native.(*mailPartRef).msg.renderStructure(), true
+	return obj.Native.(*mailPartRef).msg.renderAll(), true
 }
 
 func builtinMailMessageString(c *vm.Call, args []vm.Value) (vm.Value, error) {
@@ -166,6 +176,9 @@ func partRead(fn func(c *vm.Call, ref *mailPartRef, n *mailNode, args []vm.Value
 func partEdit(fn func(c *vm.Call, this *vm.Object, ref *mailPartRef, n, parent *mailNode, args []vm.Value) (vm.Value, error)) vm.MethodFunc {
 	return func(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
 		ref := this.Native.(*mailPartRef)
+		if len(ref.msg.content) > 0 {
+			return vm.None, c.Errorf(contentEditsPending)
+		}
 		n, parent := ref.msg.work.find(ref.uid)
 		if n == nil {
 			return vm.None, c.Errorf("the part was removed")
@@ -462,7 +475,7 @@ func messageReset(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error
 	}
 	msg := messageOf(this)
 	n := msg.edits
-	msg.work, msg.edits = msg.original.clone(), 0
+	msg.work, msg.content, msg.edits = msg.original.clone(), nil, 0
 	return vm.Int(n), nil
 }
 
@@ -472,7 +485,7 @@ func messageSnapshot(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, er
 		return vm.None, err
 	}
 	msg := messageOf(this)
-	msg.snapshots = append(msg.snapshots, msg.work.clone())
+	msg.snapshots = append(msg.snapshots, messageState{work: msg.work.clone(), content: slices.Clone(msg.content)})
 	return vm.Int(len(msg.snapshots) - 1), nil
 }
 
@@ -488,12 +501,13 @@ func messageRestore(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, err
 	if id < 0 || id >= int64(len(msg.snapshots)) {
 		return vm.False, nil
 	}
-	msg.work = msg.snapshots[id].clone()
+	state := msg.snapshots[id]
+	msg.work, msg.content = state.work.clone(), slices.Clone(state.content)
 	return vm.True, nil
 }
 
 // renderMessage renders the message with all its edits.
-func renderMessage(this *vm.Object) []byte { return messageOf(this).renderStructure() }
+func renderMessage(this *vm.Object) []byte { return messageOf(this).renderAll() }
 
 func messageToString(c *vm.Call, this *vm.Object, args []vm.Value) (vm.Value, error) {
 	if err := c.Arity(args, 0, 0); err != nil {

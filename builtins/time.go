@@ -23,6 +23,8 @@ func init() {
 		"strptime":      builtinStrptime,
 		"strpduration":  builtinStrpduration,
 	})
+	// executiontime() needs the start of every run that can call it.
+	registerInstaller(func(lib *vm.Library) { lib.MarkRunStart("executiontime") })
 }
 
 // now is the clock of the time functions: the process-wide script clock,

@@ -75,8 +75,9 @@ type Function struct {
 }
 
 type builtin struct {
-	name string
-	fn   BuiltinFunc
+	name     string
+	fn       BuiltinFunc
+	runStart bool // reads Call.RunStart (see Library.MarkRunStart)
 }
 
 // Name returns the function's name ("" for an anonymous function).

@@ -52,6 +52,9 @@ type Program struct {
 	pool    sync.Pool
 	idle    atomic.Pointer[thread]
 	root    string // script root; empty means the main file's directory
+	// runStart is set when code of the program refers to a builtin that
+	// reads Call.RunStart, so runs must record their start time.
+	runStart bool
 }
 
 // Module is one compiled file with its own global scope: the main script
@@ -100,6 +103,7 @@ func NewProgram(mods []ModuleSpec, statics []Value, limits Limits) *Program {
 		p.modules = append(p.modules, m)
 	}
 	p.main = p.modules[len(p.modules)-1]
+	p.runStart = refersToRunStart(p.modules, statics)
 	return p
 }
 

@@ -119,7 +119,10 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
-	th.start = time.Now()
+	th.start = time.Time{}
+	if th.prog.runStart {
+		th.start = time.Now()
+	}
 	th.ctx = ctx
 	th.opts = opts
 	th.out = opts.Out

@@ -81,7 +81,9 @@ func File(filename string, src []byte, opts *Options) (*vm.Program, error) {
 	for _, m := range c.order {
 		specs = append(specs, vm.ModuleSpec{Name: m.name, Init: m.init, Globals: m.globals, Consts: m.consts})
 	}
-	return vm.NewProgram(specs, c.statics, c.opts.Limits), nil
+	prog := vm.NewProgram(specs, c.statics, c.opts.Limits)
+	prog.SetRoot(c.opts.Root)
+	return prog, nil
 }
 
 type compiler struct {

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"github.com/halonsh/halonsh/builtins"
+	"github.com/halonsh/halonsh/lang/vm"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,6 +31,13 @@ func copyScript(t *testing.T, name, dir string) {
 // domains keep the default rate of 10 per second.
 func TestBackoffHookSlowsFailingMX(t *testing.T) {
 	const domains, perDomain, defaultRate = 3, 100, 10
+
+	// rate() counters and cache entries are process-wide, like in a
+	// real MTA; start from none so a repeated run (-count) sees what a
+	// fresh process sees.
+	vm.ResetSharedState()
+	builtins.ResetRates()
+
 	dnsAddr := startDNS(t, domains)
 	sinks, port := startSinks(t, domains, nil)
 	sinks[0].reply = func(string) *smtp.SMTPError {

@@ -13,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:    "check",
-		summary: "parse HSL files and report every syntax error",
+		summary: "parse and compile HSL files (plain scripts or hooks) and report every error",
 		run: func(args []string) int {
 			return runCheck(args, os.Stdout, os.Stderr)
 		},

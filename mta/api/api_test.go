@@ -496,3 +496,17 @@ func TestNewRequiresToken(t *testing.T) {
 		t.Errorf("New without a token: %v, want an error naming the token", err)
 	}
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	m := startMTA(t, 1)
+	var e errorBody
+	if code := m.call(t, "DELETE", "/api/v1/queue/shape", "", &e); code != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE /api/v1/queue/shape: %d, want 405", code)
+	}
+	if !strings.Contains(e.Error.Message, "GET") {
+		t.Errorf("405 message %q does not name the allowed method", e.Error.Message)
+	}
+	if code := m.call(t, "GET", "/api/v1/nothing", "", &e); code != http.StatusNotFound {
+		t.Errorf("GET /api/v1/nothing: %d, want 404", code)
+	}
+}

@@ -36,7 +36,7 @@ Commands:
   queue list [--age MIN-MAX|MIN+] [--where FIELD=VALUE]... [--limit N] [--offset N]
   queue show ID
   queue why ID
-  queue retry|hold|release|bounce|delete [--reason TEXT] (ID... | --age A [--where F=V]...)
+  queue retry|hold|release|bounce|delete [--reason TEXT] (ID... | [--age A] [--where F=V]...)
   policy list
   policy add --fields F,... [--condition F=MATCHER]... [--concurrency N] [--rate N/SECONDS]
              [--connectinterval SECONDS] [--tag TAG] --ttl SECONDS [--no-update]
@@ -592,6 +592,10 @@ func printShape(w io.Writer, out map[string]any) {
 		totalKey[0] = "(all)"
 	}
 	row(totalKey, out["total"], asList(out["totals"]))
+	if len(by) == 0 {
+		// Without grouping the single group repeats the totals.
+		return
+	}
 	for _, g := range asList(out["groups"]) {
 		gm := asMap(g)
 		key := make([]string, len(by))

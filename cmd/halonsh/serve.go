@@ -102,8 +102,13 @@ func runServe(args []string) int {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range signals {
 		if sig == syscall.SIGHUP {
+			before := srv.Config().API
 			if err := srv.Reload(); err != nil {
 				logger.Error("reload failed; the running configuration stays", "err", err)
+				continue
+			}
+			if after := srv.Config().API; after.Address != before.Address || after.CertFile != before.CertFile || after.KeyFile != before.KeyFile || after.Token != before.Token {
+				logger.Warn("the api section changed; the control API keeps its listener, TLS and token until halonsh serve restarts")
 			}
 			continue
 		}

@@ -276,6 +276,9 @@ func TestListAndDetail(t *testing.T) {
 	if code := m.call(t, "GET", "/api/v1/queue/messages?age=ten", "", &e); code != 400 || e.Error.Field != "age" {
 		t.Errorf("bad age: %d %+v", code, e)
 	}
+	if code := m.call(t, "GET", "/api/v1/queue/messages?where=state=held", "", &e); code != 400 || !strings.Contains(e.Error.Message, "hold") {
+		t.Errorf("unknown state: %d %+v, want 400 listing the states", code, e)
+	}
 	if code := m.call(t, "GET", "/api/v1/queue/messages?limit=0", "", &e); code != 400 || e.Error.Field != "limit" {
 		t.Errorf("bad limit: %d %+v", code, e)
 	}

@@ -11,6 +11,18 @@ import (
 	"github.com/halonsh/halonsh/mta/queue"
 )
 
+// entryStates are the states a queued entry can be in.
+var entryStates = []string{"waiting", "routing", "ready", "active", "hold", "finishing"}
+
+func validState(s string) bool {
+	for _, st := range entryStates {
+		if st == s {
+			return true
+		}
+	}
+	return false
+}
+
 // filter selects entries by age interval and field values.
 type filter struct {
 	minAge, maxAge time.Duration // maxAge 0 means no upper bound
@@ -29,6 +41,9 @@ func parseWhere(q url.Values) (filter, error) {
 			name = strings.TrimSpace(name)
 			if !ok || !validField(name) {
 				return f, &fieldError{"where", fmt.Sprintf("expected FIELD=VALUE with a field of %s, got %q", strings.Join(groupFields, ", "), part)}
+			}
+			if name == "state" && !validState(value) {
+				return f, &fieldError{"where", fmt.Sprintf("unknown state %q; use %s", value, strings.Join(entryStates, ", "))}
 			}
 			f.where[name] = value
 		}
@@ -281,6 +296,10 @@ func (s *Server) handleWhy(w http.ResponseWriter, r *http.Request) {
 		resp.Suspends = append(resp.Suspends, suspendOf(sus, now))
 	}
 	for _, p := range x.Policies {
+		if p.Limits == nil {
+			// The policy does not limit this entry, so it has no say.
+			continue
+		}
 		pr := policyReason{Policy: p.Policy.ID, Key: p.Key, Default: p.Default, Limits: p.Limits.String(), InFlight: p.InFlight, RateEvents: p.RateEvents}
 		if c := p.Condition; c != nil {
 			pr.Condition = matchMap(c.If)

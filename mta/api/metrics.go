@@ -54,7 +54,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.q.Stats()
-	for _, state := range []string{"waiting", "routing", "ready", "active", "hold", "finishing"} {
+	for _, state := range entryStates {
 		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(st.States[state]), state)
 	}
 	for result, n := range map[string]uint64{"delivered": st.Delivered, "deferred": st.Deferred, "bounced": st.Bounced, "deleted": st.Deleted} {

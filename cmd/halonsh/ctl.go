@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -142,7 +143,7 @@ func runCtl(args []string) int {
 	switch {
 	case err == nil:
 		return 0
-	case asUsage(err, &ue):
+	case errors.As(err, &ue):
 		fmt.Fprintln(os.Stderr, "halonsh ctl: "+ue.msg)
 		return 2
 	default:
@@ -158,14 +159,6 @@ type usageErr struct{ msg string }
 func (e usageErr) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageErr{fmt.Sprintf(format, args...)} }
-
-func asUsage(err error, target *usageErr) bool {
-	ue, ok := err.(usageErr)
-	if ok {
-		*target = ue
-	}
-	return ok
-}
 
 // extractFlag removes every -name and --name from args and reports
 // whether there was one.

@@ -316,12 +316,12 @@ func (s *Server) handleWhy(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Policies = append(resp.Policies, pr)
 	}
-	resp.Summary = whySummary(&resp, e.info.State)
+	resp.Summary = whySummary(&resp, e.info.State, s.opts.Queue.Now())
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // whySummary puts the explanation in one sentence for people.
-func whySummary(w *whyResponse, state string) string {
+func whySummary(w *whyResponse, state string, now time.Time) string {
 	switch {
 	case w.Hold || state == "hold":
 		return "held: it waits until an operator releases it"
@@ -329,7 +329,7 @@ func whySummary(w *whyResponse, state string) string {
 		return "a delivery attempt is in progress"
 	case len(w.Suspends) > 0:
 		return fmt.Sprintf("suspended by %s", w.Suspends[0].ID)
-	case w.NextAttempt != nil && w.NextAttempt.After(time.Now()) && state == "waiting":
+	case w.NextAttempt != nil && w.NextAttempt.After(now) && state == "waiting":
 		return fmt.Sprintf("waiting for its retry at %s after: %s", w.NextAttempt.UTC().Format(time.RFC3339), orNone(w.LastResult))
 	case !w.Allowed:
 		for _, p := range w.Policies {

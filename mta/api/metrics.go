@@ -77,13 +77,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // subqueueCounts counts queued entries per policy key, keeping the
 // busiest topSubqueues keys and adding the rest under "other".
 func (c *collector) subqueueCounts() map[string]int {
-	s := &Server{opts: Options{Queue: c.q, Policy: c.eng}}
 	counts := map[string]int{}
 	keyOf := map[queue.Fields]string{}
 	for _, info := range c.q.Snapshot() {
 		key, ok := keyOf[info.Fields]
 		if !ok {
-			key = s.subqueueKeys(&info.Fields)
+			key = subqueueKeys(c.eng, &info.Fields)
 			keyOf[info.Fields] = key
 		}
 		counts[key]++

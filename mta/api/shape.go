@@ -96,7 +96,7 @@ func (s *Server) field(e *entryView, name string) string {
 		return e.info.State
 	case "subqueue":
 		if e.keys == "" {
-			e.keys = s.subqueueKeys(f)
+			e.keys = subqueueKeys(s.opts.Policy, f)
 		}
 		return e.keys
 	}
@@ -105,10 +105,10 @@ func (s *Server) field(e *entryView, name string) string {
 
 // subqueueKeys returns the display form of every policy key that limits
 // an entry with these fields, joined by "; ".
-func (s *Server) subqueueKeys(f *queue.Fields) string {
+func subqueueKeys(eng *policy.Engine, f *queue.Fields) string {
 	en := policyEntry(f)
 	var keys []string
-	for _, p := range s.opts.Policy.Explain(&en).Policies {
+	for _, p := range eng.Explain(&en).Policies {
 		if p.Limits != nil {
 			keys = append(keys, p.Key)
 		}

@@ -1,8 +1,6 @@
 package hooktest
 
 import (
-	"os"
-
 	"github.com/halonsh/halonsh/builtins"
 	"github.com/halonsh/halonsh/lang/vm"
 	"github.com/halonsh/halonsh/mta/policy"
@@ -21,5 +19,3 @@ func ResetSharedState() {
 	vm.ResetSharedState()
 	builtins.ResetRates()
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

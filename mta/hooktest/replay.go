@@ -2,6 +2,7 @@ package hooktest
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ func ReadReplay(name string, r io.Reader) ([]*Attempt, error) {
 	var last time.Time
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Bytes()
-		if len(trimSpace(text)) == 0 {
+		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
 		var a Attempt
@@ -49,14 +50,4 @@ func ReadReplay(name string, r io.Reader) ([]*Attempt, error) {
 func (a *Attempt) Time() time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, a.TS)
 	return t
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

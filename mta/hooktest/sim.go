@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func New(opts Options) (*Simulator, error) {
 	src := opts.Source
 	if src == nil {
 		var err error
-		if src, err = readFile(opts.Script); err != nil {
+		if src, err = os.ReadFile(opts.Script); err != nil {
 			return nil, err
 		}
 	}

@@ -8,12 +8,11 @@ import (
 )
 
 // compileCheck compiles a parsed file the way it would run: as a plain
-// script or as a hook of the named context, so undefined names, bad
-// imports and other compile errors are reported. Without a context, a
-// file that only compiles as a post- or pre-delivery hook is valid too,
-// so `halonsh check scripts/*.hsl` covers hook scripts; when it compiles
-// as nothing, the error reported is the plain one, or the post-delivery
-// one when the plain error is about a name only hooks define.
+// script or as a hook of the named context. Without a context, a file
+// that compiles only as a post- or pre-delivery hook is valid too, so
+// `halonsh check scripts/*.hsl` covers hook scripts. When a file compiles
+// as nothing, the plain error is reported, or the post-delivery one when
+// the plain error is about a name that only hooks define.
 func compileCheck(name string, src []byte, hookContext string) error {
 	if hookContext != "" {
 		kind, err := hooks.ParseKind(hookContext)

@@ -188,7 +188,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// do sends a request and decodes the JSON answer; a 4xx or 5xx answer
+// do sends a request and decodes the JSON response. A 4xx or 5xx status
 // becomes an error with the API's message and field.
 func (c *ctlClient) do(method, path string, body any) (map[string]any, []byte, error) {
 	var reader io.Reader
@@ -234,7 +234,7 @@ func (c *ctlClient) do(method, path string, body any) (map[string]any, []byte, e
 	return out, raw, nil
 }
 
-// show makes a request and prints the answer as JSON or through table.
+// show makes a request and prints the response as JSON or through table.
 func (c *ctlClient) show(method, path string, body any, table func(io.Writer, map[string]any)) error {
 	out, raw, err := c.do(method, path, body)
 	if err != nil {
@@ -440,8 +440,8 @@ func (c *ctlClient) suspend(args []string) error {
 	return usagef("unknown suspend subcommand %q", sub)
 }
 
-// changeVerb says what an add did: added, updated, or left unchanged
-// under --no-update.
+// changeVerb returns the verb for what an add did: added, updated, or
+// kept unchanged under --no-update.
 func changeVerb(created, noUpdate bool) string {
 	switch {
 	case created:

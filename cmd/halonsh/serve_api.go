@@ -64,6 +64,7 @@ func startAPI(srv *server.Server, logger *slog.Logger) (*http.Server, error) {
 	if cfg.Address == "" {
 		return nil, nil
 	}
+
 	handler, err := api.New(api.Options{
 		Queue:   srv.Queue(),
 		Policy:  srv.Policy(),
@@ -75,10 +76,12 @@ func startAPI(srv *server.Server, logger *slog.Logger) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	l, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("api.address: %w", err)
 	}
+
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
 	if cfg.CertFile != "" {

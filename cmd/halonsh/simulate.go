@@ -21,7 +21,7 @@ func init() {
 	})
 }
 
-// simulateReport is what `halonsh simulate` prints.
+// simulateReport is the JSON document `halonsh simulate` prints.
 type simulateReport struct {
 	Context string         `json:"context"`
 	Script  string         `json:"script"`

@@ -3,6 +3,7 @@ package ffi_test
 import (
 	"context"
 	"math"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -35,6 +36,21 @@ func BenchmarkCall(b *testing.B) {
 		defer reportCPU(b)()
 		for b.Loop() {
 			purego.SyscallN(abs, ^uintptr(6))
+		}
+	})
+	// The bare call through the register trampoline, where it exists.
+	b.Run("abs-registers", func(b *testing.B) {
+		abs := ffi.RegisterCaller(libc.Lookup("abs"))
+		if abs == nil {
+			b.Skip("no register call trampoline on " + runtime.GOARCH)
+		}
+		if got := int32(abs(uint64(^uint32(6)))); got != 7 {
+			b.Fatalf("abs(-7) = %d through the trampoline, want 7", got)
+		}
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			abs(uint64(^uint32(6)))
 		}
 	})
 	b.Run("abs", func(b *testing.B) {

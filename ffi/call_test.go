@@ -397,6 +397,28 @@ func TestStringResults(t *testing.T) {
 	}
 }
 
+func TestStringArgumentsOfEveryLength(t *testing.T) {
+	lib := openTestLibrary(t)
+	join3 := declare(t, lib, "join3", ffi.Pointer, ffi.Pointer, ffi.Pointer, ffi.Pointer)
+	freeString := declare(t, lib, "free_string", ffi.Void, ffi.Pointer)
+
+	// Lengths around 256 bytes, the buffer a call keeps for short strings,
+	// so that some strings share it and others get memory of their own.
+	lengths := [][3]int{{0, 0, 0}, {1, 2, 3}, {100, 100, 50}, {100, 100, 56}, {255, 1, 0}, {256, 0, 0}, {10, 300, 10}, {5000, 5000, 5000}}
+	for _, n := range lengths {
+		parts := [3]string{strings.Repeat("a", n[0]), strings.Repeat("b", n[1]), strings.Repeat("c", n[2])}
+		p := call(t, join3, str(parts[0]), str(parts[1]), str(parts[2]))
+		got, err := ffi.ReadString(p, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := parts[0] + parts[1] + parts[2]; got != want {
+			t.Errorf("join3 of lengths %v returned %d bytes, want %d: %.40q...", n, len(got), len(want), got)
+		}
+		call(t, freeString, val(p))
+	}
+}
+
 func TestAttachedDestructorRunsOnCollection(t *testing.T) {
 	lib := openTestLibrary(t)
 	upperCopy := declare(t, lib, "upper_copy", ffi.Pointer, ffi.Pointer)

@@ -16,11 +16,13 @@
 //   - NewCallback hands C a function pointer that runs Go code within a
 //     Session, the FFI state of one script run.
 //
-// Calls with at most six arguments, all integers or pointers, go straight
-// to purego.SyscallN. Longer integer calls take a pooled frame. Calls that
-// pass or return float or double go through purego.RegisterFunc, which
-// sorts the arguments into integer and vector registers by reflection and
-// costs several times more.
+// On amd64 (System V calling convention), a call whose arguments fit in
+// registers, at most six integers or pointers and eight floats or doubles,
+// goes through a small assembly trampoline entered with runtime.cgocall,
+// as purego enters C. Other calls, and every call on other platforms, use
+// purego: purego.SyscallN for integers and pointers, and
+// purego.RegisterFunc, which sorts the arguments by reflection and costs
+// several times more, for float and double.
 //
 // # HSL layer
 //

@@ -82,16 +82,22 @@ func (f *Function) Return() Type { return f.ret }
 
 func (f *Function) String() string { return fmt.Sprintf("FFIFunction(%s)", f.name) }
 
-// frame is the scratch space of a call that does not fit invokeDirect.
-// Frames come from a pool so that the argument words, which
-// purego.SyscallN would otherwise copy to a new heap block, are on the heap
-// already.
+// frame is the scratch space of one call. Frames come from a pool and so
+// live in Go heap memory, which does not move: C may read the argument
+// words and temporary strings while a callback grows the goroutine stack.
 type frame struct {
+	registers   registerCall
 	words       [MaxArguments]uint64
 	syscallArgs [MaxArguments]uintptr // words as passed to purego.SyscallN
 	types       [MaxArguments]Type
-	temps       [][]byte
-	boxed       []any
+
+	// text holds the temporary C strings of string arguments, textUsed
+	// bytes of it so far. Strings that do not fit go to temps.
+	text     [256]byte
+	textUsed int
+	temps    [][]byte
+
+	boxed []any
 }
 
 var framePool = sync.Pool{New: func() any { return new(frame) }}
@@ -122,98 +128,50 @@ func (f *Function) resultIsNil(bits uint64) bool {
 	return f.ret == Void || (f.ret == Pointer && bits == 0)
 }
 
-// directArguments is the most arguments a call passes without a frame.
-const directArguments = 6
-
 // invoke calls the function and returns the bits of its result.
+//
+// Where registerCalls is set, a call whose arguments all fit in registers
+// goes through callRegisters, which loads them straight from the frame.
+// Other calls with float or double arguments or results go through
+// purego.RegisterFunc, and the rest through purego.SyscallN.
 func (f *Function) invoke(s *Session, args []Arg) (uint64, error) {
 	if err := f.checkCount(len(args)); err != nil {
 		return 0, err
 	}
-	if !f.floating && len(args) <= directArguments {
-		return f.invokeDirect(s, args)
-	}
-	return f.invokeWithFrame(s, args)
-}
-
-// invokeDirect is the fast path for up to directArguments integer and
-// pointer arguments: no frame, no reflection.
-func (f *Function) invokeDirect(s *Session, args []Arg) (uint64, error) {
-	var words [directArguments]uintptr
-	var temps [directArguments][]byte
-	for i, arg := range args {
-		t, bits, temp, err := f.convertArg(i, arg)
-		if err != nil {
-			return 0, err
-		}
-		if t.IsFloating() {
-			return f.invokeWithFrame(s, args) // a float or double after "..."
-		}
-		words[i], temps[i] = uintptr(bits), temp
-	}
-
-	var r1 uintptr
-	locked := s.enter()
-	switch len(args) {
-	case 0:
-		r1, _, _ = purego.SyscallN(f.addr)
-	case 1:
-		r1, _, _ = purego.SyscallN(f.addr, words[0])
-	case 2:
-		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1])
-	case 3:
-		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2])
-	case 4:
-		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3])
-	case 5:
-		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3], words[4])
-	case 6:
-		r1, _, _ = purego.SyscallN(f.addr, words[0], words[1], words[2], words[3], words[4], words[5])
-	}
-	err := s.exit(locked)
-	runtime.KeepAlive(temps)
-	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
-	if err != nil {
-		return 0, &CallbackError{Func: f.name, Err: err}
-	}
-	return f.ret.narrow(uint64(r1)), nil
-}
-
-// invokeWithFrame calls a function with more than directArguments
-// arguments, or with float or double arguments or results.
-func (f *Function) invokeWithFrame(s *Session, args []Arg) (uint64, error) {
 	fr := framePool.Get().(*frame)
 	defer fr.release()
 
 	floating := f.floating
 	for i, arg := range args {
-		t, bits, temp, err := f.convertArg(i, arg)
+		t, bits, err := f.convertArg(fr, i, arg)
 		if err != nil {
 			return 0, err
 		}
 		fr.types[i], fr.words[i] = t, bits
-		if temp != nil {
-			fr.temps = append(fr.temps, temp)
-		}
 		if t.IsFloating() {
 			floating = true
 		}
 	}
-	if floating {
-		if err := f.checkVariadicFloats(fr, len(args)); err != nil {
+	n := len(args)
+	if floating && f.variadic {
+		if err := f.checkVariadicFloats(fr, n); err != nil {
 			return 0, err
 		}
 	}
+	inRegisters := registerCalls && fr.loadRegisters(f.addr, n)
 
 	var result uint64
 	locked := s.enter()
-	if floating {
-		result = f.callRegistered(fr, len(args))
-	} else {
-		result = f.callSyscall(fr, len(args))
+	switch {
+	case inRegisters:
+		result = f.callRegisters(fr)
+	case floating:
+		result = f.callRegistered(fr, n)
+	default:
+		result = f.callSyscall(fr, n)
 	}
 	err := s.exit(locked)
-	runtime.KeepAlive(args)
+	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
 	if err != nil {
 		return 0, &CallbackError{Func: f.name, Err: err}
 	}
@@ -233,56 +191,95 @@ func (f *Function) checkCount(n int) error {
 	return nil
 }
 
-// convertArg returns the C type and bits that argument i passes. For a
-// string it also returns the temporary C string, which the caller keeps
-// reachable until the call returns.
-func (f *Function) convertArg(i int, arg Arg) (t Type, bits uint64, temp []byte, err error) {
+// convertArg returns the C type and bits that argument i passes. A string
+// is copied to a temporary C string in fr.
+func (f *Function) convertArg(fr *frame, i int, arg Arg) (t Type, bits uint64, err error) {
 	if i >= len(f.params) {
 		if arg.kind != argValue {
-			return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected FFIValue for variadic argument, got %s", f.name, i+1, arg.typeName())
+			return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue for variadic argument, got %s", f.name, i+1, arg.typeName())
 		}
-		return arg.value.typ, arg.value.Bits(), nil, nil
+		return arg.value.typ, arg.value.Bits(), nil
 	}
 
 	t = f.params[i]
 	if t == Pointer {
 		switch arg.kind {
 		case argNone:
-			return t, 0, nil, nil
+			return t, 0, nil
 		case argString:
-			temp = tempCString(arg.str)
-			return t, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(temp)))), temp, nil
+			return t, uint64(fr.cString(arg.str)), nil
 		case argValue:
 			if arg.value.typ == Pointer {
-				return t, arg.value.Bits(), nil, nil
+				return t, arg.value.Bits(), nil
 			}
 		}
-		return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected FFIValue of type pointer, string or none, got %s", f.name, i+1, arg.typeName())
+		return 0, 0, fmt.Errorf("%s(): argument %d: expected FFIValue of type pointer, string or none, got %s", f.name, i+1, arg.typeName())
 	}
 
 	if arg.kind == argValue {
 		if arg.value.typ != t {
-			return 0, 0, nil, fmt.Errorf("%s(): argument %d: expected number or FFIValue of type %s, got %s", f.name, i+1, t, arg.typeName())
+			return 0, 0, fmt.Errorf("%s(): argument %d: expected number or FFIValue of type %s, got %s", f.name, i+1, t, arg.typeName())
 		}
-		return t, arg.value.Bits(), nil, nil
+		return t, arg.value.Bits(), nil
 	}
 	bits, err = convertNumber(t, arg)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("%s(): argument %d: %w", f.name, i+1, err)
+		return 0, 0, fmt.Errorf("%s(): argument %d: %w", f.name, i+1, err)
 	}
-	return t, bits, nil, nil
+	return t, bits, nil
 }
 
-// tempCString copies s to a new NUL-terminated buffer on the Go heap. It
-// must not be inlined: returning the buffer from a real call is what keeps
-// the compiler from placing a small one on the stack, which moves when a
-// callback grows it while C holds the address.
-//
-//go:noinline
-func tempCString(s string) []byte {
-	buf := make([]byte, len(s)+1)
+// cString returns the address of a NUL-terminated copy of s that stays
+// valid until fr is released.
+func (fr *frame) cString(s string) uintptr {
+	size := len(s) + 1
+	if size <= len(fr.text)-fr.textUsed {
+		buf := fr.text[fr.textUsed : fr.textUsed+size]
+		fr.textUsed += size
+		copy(buf, s)
+		buf[len(s)] = 0
+		return uintptr(unsafe.Pointer(&buf[0]))
+	}
+	buf := make([]byte, size) // zeroed, so it ends with NUL
 	copy(buf, s)
-	return buf
+	fr.temps = append(fr.temps, buf)
+	return uintptr(unsafe.Pointer(&buf[0]))
+}
+
+// loadRegisters places the n converted arguments in fr into the argument
+// registers of fr.registers, to call fn. It reports false when they do not
+// all fit.
+func (fr *frame) loadRegisters(fn uintptr, n int) bool {
+	rc := &fr.registers
+	integers, floats := 0, 0
+	for i := range n {
+		if fr.types[i].IsFloating() {
+			if floats == floatRegisters {
+				return false
+			}
+			rc.floats[floats] = fr.words[i]
+			floats++
+			continue
+		}
+		if integers == integerRegisters {
+			return false
+		}
+		rc.integers[integers] = fr.words[i]
+		integers++
+	}
+	rc.fn = fn
+	rc.nfloats = uint64(floats)
+	return true
+}
+
+// callRegisters makes the call that loadRegisters prepared.
+func (f *Function) callRegisters(fr *frame) uint64 {
+	rc := &fr.registers
+	rc.call()
+	if f.ret.IsFloating() {
+		return f.ret.narrow(rc.f1)
+	}
+	return f.ret.narrow(rc.r1)
 }
 
 // checkVariadicFloats rejects float and double variadic arguments where
@@ -302,6 +299,7 @@ func (f *Function) checkVariadicFloats(fr *frame, n int) error {
 }
 
 func (fr *frame) release() {
+	fr.textUsed = 0
 	clear(fr.temps)
 	fr.temps = fr.temps[:0]
 	clear(fr.boxed)

@@ -93,6 +93,18 @@ void free_string(char *s) {
 }
 int32_t freed_string_count(void) { return freed_strings; }
 
+/* Joins three strings into a new string the caller frees with
+   free_string. Three string arguments of different lengths test where
+   the caller keeps their temporary C copies. */
+char *join3(const char *a, const char *b, const char *c) {
+  size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
+  char *out = malloc(na + nb + nc + 1);
+  memcpy(out, a, na);
+  memcpy(out + na, b, nb);
+  memcpy(out + na + nb, c, nc + 1);
+  return out;
+}
+
 /* NULL when asked to fail. */
 void *maybe_null(int32_t fail) { return fail ? NULL : (void *)version_string(); }
 

@@ -518,52 +518,6 @@ func functionOf(v vm.Value) *Function {
 	return f.(*Function)
 }
 
-// callFromScript calls f with HSL arguments.
-func callFromScript(c *vm.Call, f *Function, args []vm.Value) (vm.Value, error) {
-	var buf [8]Arg
-	fargs := buf[:0]
-	for _, a := range args {
-		fargs = append(fargs, argOf(a))
-	}
-
-	var bits uint64
-	var err error
-	if callbacksCreated.Load() {
-		s := sessionOf(c)
-		s.scriptCalls = append(s.scriptCalls, c)
-		bits, err = f.invoke(s, fargs)
-		s.scriptCalls = s.scriptCalls[:len(s.scriptCalls)-1]
-	} else {
-		bits, err = f.invoke(nil, fargs)
-	}
-
-	if err != nil {
-		var scriptErr *vm.Error
-		if errors.As(err, &scriptErr) {
-			return vm.None, scriptErr // an exception a callback raised travels on unchanged
-		}
-		return vm.None, &vm.Error{Message: err.Error(), Err: err}
-	}
-	if f.resultIsNil(bits) {
-		return vm.None, nil
-	}
-	return newBoxedValue(f.ret, bits), nil
-}
-
-// boxedValue is an FFIValue resource and its value in one allocation,
-// which saves an allocation on every C call from a script.
-type boxedValue struct {
-	resource vm.Resource
-	value    Value
-}
-
-// newBoxedValue returns an FFIValue resource of type t holding bits.
-func newBoxedValue(t Type, bits uint64) vm.Value {
-	box := &boxedValue{value: Value{typ: t, bits: bits}}
-	box.resource = vm.Resource{Type: valueResourceName, Data: &box.value}
-	return vm.ResourceValue(&box.resource)
-}
-
 // valueOf wraps v as an FFIValue resource; nil becomes none.
 func valueOf(v *Value) vm.Value {
 	if v == nil {

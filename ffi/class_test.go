@@ -147,6 +147,31 @@ echo FFI::number(FFI::deref($lib->symbol("ffitest_counter"), FFI::type("sint32")
 `, "3 2\nhello, hsl\nffitest 1.0\nffitest\ntrue\n44\n4294967295 4294967294\n-5\ntrue\n42\n")
 }
 
+func TestScriptArgumentKinds(t *testing.T) {
+	wantOutput(t, `
+$lib = FFI($testlib);
+$mixed = $lib->func("mixed",
+    [FFI::type("sint32"), FFI::type("double"), FFI::type("float"), FFI::type("sint64"), FFI::type("double")],
+    FFI::type("double"));
+echo FFI::number($mixed(1, 2.5, FFI::cnumber(FFI::type("float"), 0.25), FFI::cnumber(FFI::type("sint64"), 4), 8));
+
+$idFloat = $lib->func("id_float", [FFI::type("float")], FFI::type("float"));
+echo FFI::number($idFloat(0.1)) == 0.1;
+echo FFI::number($idFloat(0.5));
+
+$join3 = $lib->func("join3", [FFI::type("pointer"), FFI::type("pointer"), FFI::type("pointer")], FFI::type("pointer"));
+$free = $lib->func("free_string", [FFI::type("pointer")], FFI::type("void"));
+$long = "";
+for ($i = 0; $i < 300; $i++) { $long .= "x"; }
+$joined = $join3($long, "-", FFI::cstring("end"));
+echo strlen_of(FFI::string($joined));
+$free($joined);
+$joined = $join3("a", "", "b");
+echo FFI::string($joined);
+$free($joined);
+`, "15.75\nfalse\n0.5\n304\nab\n")
+}
+
 func TestScriptStructThroughMemory(t *testing.T) {
 	wantOutput(t, `
 $lib = FFI($testlib);
@@ -286,6 +311,12 @@ func TestScriptErrors(t *testing.T) {
 			"strlen(): argument 1: expected FFIValue of type pointer, string or none, got number"},
 		{`$f = FFI("libc.so.6")->func("abs", [FFI::type("sint32")], FFI::type("sint32")); $f(true);`,
 			"abs(): argument 1: expected number, got boolean"},
+		{`$f = FFI("libc.so.6")->func("abs", [FFI::type("sint32")], FFI::type("sint32")); $f(FFI::cnumber(FFI::type("uint8"), 1));`,
+			"abs(): argument 1: expected number or FFIValue of type sint32, got FFIValue of type uint8"},
+		{`$f = FFI("libc.so.6")->func("strlen", [FFI::type("pointer")], FFI::type("uint64")); $f(FFI::cnumber(FFI::type("uint8"), 1));`,
+			"strlen(): argument 1: expected FFIValue of type pointer, string or none, got FFIValue of type uint8"},
+		{`$f = FFI("libc.so.6")->func("abs", [FFI::type("sint32")], FFI::type("sint32")); $f([1, 2, 3]);`,
+			"abs(): argument 1: expected number, got array"},
 		{`$f = FFI("libc.so.6")->func("printf", [FFI::type("pointer"), FFI::type("...")], FFI::type("sint32")); $f("%s", "x");`,
 			"printf(): argument 2: expected FFIValue for variadic argument, got string"},
 		{`FFI("libc.so.6")->func("abs", [FFI::type("void")], FFI::type("sint32"));`,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -28,6 +29,9 @@ type Function struct {
 	// arguments into integer and vector registers. All others take the
 	// faster purego.SyscallN.
 	floating bool
+
+	// spare is a frame kept for the next call, see acquireFrame.
+	spare atomic.Pointer[frame]
 
 	registerOnce sync.Once
 	callWord     func(...any) uintptr
@@ -82,9 +86,9 @@ func (f *Function) Return() Type { return f.ret }
 
 func (f *Function) String() string { return fmt.Sprintf("FFIFunction(%s)", f.name) }
 
-// frame is the scratch space of one call. Frames come from a pool and so
-// live in Go heap memory, which does not move: C may read the argument
-// words and temporary strings while a callback grows the goroutine stack.
+// frame is the scratch space of one call. Frames live in Go heap memory,
+// which does not move, because C may read the argument words and temporary
+// strings while a callback grows the goroutine stack.
 type frame struct {
 	registers   registerCall
 	words       [MaxArguments]uint64
@@ -129,33 +133,44 @@ func (f *Function) resultIsNil(bits uint64) bool {
 }
 
 // invoke calls the function and returns the bits of its result.
-//
-// Where registerCalls is set, a call whose arguments all fit in registers
-// goes through callRegisters, which loads them straight from the frame.
-// Other calls with float or double arguments or results go through
-// purego.RegisterFunc, and the rest through purego.SyscallN.
 func (f *Function) invoke(s *Session, args []Arg) (uint64, error) {
 	if err := f.checkCount(len(args)); err != nil {
 		return 0, err
 	}
-	fr := framePool.Get().(*frame)
-	defer fr.release()
+	fr := f.acquireFrame()
+	defer f.releaseFrame(fr)
 
-	floating := f.floating
 	for i, arg := range args {
 		t, bits, err := f.convertArg(fr, i, arg)
 		if err != nil {
 			return 0, err
 		}
 		fr.types[i], fr.words[i] = t, bits
-		if t.IsFloating() {
-			floating = true
-		}
 	}
-	n := len(args)
-	if floating && f.variadic {
-		if err := f.checkVariadicFloats(fr, n); err != nil {
-			return 0, err
+	result, err := f.perform(s, fr, len(args))
+	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
+	return result, err
+}
+
+// perform calls the function with the n arguments converted into fr and
+// returns the bits of its result.
+//
+// Where registerCalls is set, a call whose arguments all fit in registers
+// goes through callRegisters, which loads them straight from the frame.
+// Other calls with float or double arguments or results go through
+// purego.RegisterFunc, and the rest through purego.SyscallN.
+func (f *Function) perform(s *Session, fr *frame, n int) (uint64, error) {
+	floating := f.floating
+	if f.variadic {
+		for i := len(f.params); i < n; i++ {
+			if fr.types[i].IsFloating() {
+				floating = true
+			}
+		}
+		if floating {
+			if err := f.checkVariadicFloats(fr, n); err != nil {
+				return 0, err
+			}
 		}
 	}
 	inRegisters := registerCalls && fr.loadRegisters(f.addr, n)
@@ -170,12 +185,29 @@ func (f *Function) invoke(s *Session, args []Arg) (uint64, error) {
 	default:
 		result = f.callSyscall(fr, n)
 	}
-	err := s.exit(locked)
-	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
-	if err != nil {
+	if err := s.exit(locked); err != nil {
 		return 0, &CallbackError{Func: f.name, Err: err}
 	}
 	return result, nil
+}
+
+// acquireFrame returns a frame for one call: the function's spare frame
+// when no other call of it holds that one, else one from the pool. The
+// spare saves the cost of the pool on every call.
+func (f *Function) acquireFrame() *frame {
+	if fr := f.spare.Swap(nil); fr != nil {
+		return fr
+	}
+	return framePool.Get().(*frame)
+}
+
+// releaseFrame resets fr and keeps it as the spare frame, handing the
+// spare it replaces, if any, back to the pool.
+func (f *Function) releaseFrame(fr *frame) {
+	fr.reset()
+	if old := f.spare.Swap(fr); old != nil {
+		framePool.Put(old)
+	}
 }
 
 func (f *Function) checkCount(n int) error {
@@ -230,7 +262,7 @@ func (f *Function) convertArg(fr *frame, i int, arg Arg) (t Type, bits uint64, e
 }
 
 // cString returns the address of a NUL-terminated copy of s that stays
-// valid until fr is released.
+// valid until fr is reset.
 func (fr *frame) cString(s string) uintptr {
 	size := len(s) + 1
 	if size <= len(fr.text)-fr.textUsed {
@@ -298,13 +330,14 @@ func (f *Function) checkVariadicFloats(fr *frame, n int) error {
 	return nil
 }
 
-func (fr *frame) release() {
+// reset drops the temporary strings of the last call, so that the frame
+// keeps no Go memory reachable.
+func (fr *frame) reset() {
 	fr.textUsed = 0
 	clear(fr.temps)
 	fr.temps = fr.temps[:0]
 	clear(fr.boxed)
 	fr.boxed = fr.boxed[:0]
-	framePool.Put(fr)
 }
 
 // callSyscall calls a function whose arguments and result all travel in

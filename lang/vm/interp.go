@@ -522,6 +522,10 @@ reload:
 		case OpHalt:
 			th.budget = budget
 			th.sp = sp
+			if len(th.handlers) == 0 && len(th.barriers) == 0 {
+				th.frames = th.frames[:baseFrame]
+				return None, errHaltRun
+			}
 			for len(th.frames) > baseFrame {
 				th.popFrame()
 			}
@@ -882,7 +886,11 @@ reload:
 		case OpEcho:
 			sp--
 			v := stack[sp]
-			th.echoBuf = v.AppendDisplay(th.echoBuf[:0])
+			if v.kind == KindNumber {
+				th.echoBuf = AppendNumber(th.echoBuf[:0], v.num())
+			} else {
+				th.echoBuf = v.AppendDisplay(th.echoBuf[:0])
+			}
 			th.echoBuf = append(th.echoBuf, '\n')
 			th.out.Write(th.echoBuf)
 		case OpThrow:

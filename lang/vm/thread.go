@@ -81,17 +81,33 @@ func newThread(p *Program) *thread {
 	return th
 }
 
+// reset drops what the finished run left, so the pooled thread keeps no
+// value of it reachable. Call contexts stay as they are, because each
+// holds only the thread itself and a builtin's name, which callBuiltin
+// overwrites.
 func (th *thread) reset() {
-	clear(th.stack[:th.highSP+1])
+	if th.highSP < 32 {
+		// A loop beats the runtime's clear of a pointer slice for the
+		// few slots a short run uses.
+		for i := range th.stack[:th.highSP+1] {
+			th.stack[i] = Value{}
+		}
+	} else {
+		clear(th.stack[:th.highSP+1])
+	}
 	th.highSP = 0
 	th.sp = 0
 	th.frames = th.frames[:0]
 	th.handlers = th.handlers[:0]
 	th.barriers = th.barriers[:0]
-	th.ctx, th.opts, th.out, th.runValues = nil, nil, nil, nil
-	th.msgCache = nil
+	th.ctx, th.opts, th.out = nil, nil, nil
+	if th.runValues != nil {
+		th.runValues = nil
+	}
+	if th.msgCache != nil {
+		th.msgCache = nil
+	}
 	th.heldKey, th.keyHeld = "", false
-	clear(th.calls)
 }
 
 func (th *thread) owner() any { return th }
@@ -119,8 +135,9 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
+	p := th.prog
 	th.start = time.Time{}
-	if th.prog.runStart {
+	if p.runStart {
 		th.start = time.Now()
 	}
 	th.ctx = ctx
@@ -129,33 +146,27 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if th.out == nil {
 		th.out = io.Discard
 	}
-	th.limits = th.prog.limits
-	if opts.Limits.MaxInstructions > 0 {
-		th.limits.MaxInstructions = opts.Limits.MaxInstructions
-	}
-	if opts.Limits.MaxCallDepth > 0 {
-		th.limits.MaxCallDepth = opts.Limits.MaxCallDepth
-	}
-	if opts.Limits.MaxMemory > 0 {
-		th.limits.MaxMemory = opts.Limits.MaxMemory
+	th.limits = p.limits
+	if opts.Limits != (Limits{}) {
+		th.overrideLimits(opts.Limits)
 	}
 	th.used = 0
 	th.chunk = min(th.limits.MaxInstructions, budgetChunk)
 	th.budget = th.chunk
 
-	for i, m := range th.prog.modules {
-		copy(th.globals[i], m.initial)
+	for i, m := range p.modules {
+		resetGlobals(th.globals[i], m.initial)
 	}
-	if n := len(th.prog.statics); n > 0 {
+	if n := len(p.statics); n > 0 {
 		if cap(th.statics) < n {
 			th.statics = make([]Value, n)
 		}
 		th.statics = th.statics[:n]
-		copy(th.statics, th.prog.statics)
+		copy(th.statics, p.statics)
 	}
 	main := th.globals[len(th.globals)-1]
 	for _, b := range opts.Bind {
-		if b.Slot < 0 || b.Slot >= len(main) {
+		if uint(b.Slot) >= uint(len(main)) {
 			return fmt.Errorf("run: global slot %d out of range", b.Slot)
 		}
 		main[b.Slot] = b.Value
@@ -166,7 +177,20 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 		}
 	}
 
-	err = th.runModules()
+	// Every module's top-level code, dependencies first.
+	for _, m := range p.modules {
+		err = th.runTopLevel(m.Init)
+		if err == errHaltRun {
+			err = nil
+			continue // the module's top-level code ended, possibly by return
+		}
+		if err != nil {
+			if errors.Is(err, ErrHalt) {
+				err = nil
+			}
+			break
+		}
+	}
 	if len(th.barriers) > 0 {
 		th.releaseBarriers(0)
 	}
@@ -176,21 +200,30 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	return err
 }
 
-// runModules runs every module's top-level code, dependencies first.
-func (th *thread) runModules() error {
-	for _, m := range th.prog.modules {
-		_, err := th.callProto(m.Init, nil, nil, nil)
-		if err == errHaltRun {
-			continue // the module's top-level code ended, possibly by return
-		}
-		if err != nil {
-			if errors.Is(err, ErrHalt) {
-				return nil
-			}
-			return err
-		}
+// overrideLimits applies the non-zero fields of a run's limits.
+func (th *thread) overrideLimits(l Limits) {
+	if l.MaxInstructions > 0 {
+		th.limits.MaxInstructions = l.MaxInstructions
 	}
-	return nil
+	if l.MaxCallDepth > 0 {
+		th.limits.MaxCallDepth = l.MaxCallDepth
+	}
+	if l.MaxMemory > 0 {
+		th.limits.MaxMemory = l.MaxMemory
+	}
+}
+
+// resetGlobals sets a module's globals to their initial values. Most
+// modules have a handful of globals, where a plain loop is cheaper than
+// the runtime's typed copy.
+func resetGlobals(dst, initial []Value) {
+	if len(dst) > 16 {
+		copy(dst, initial)
+		return
+	}
+	for i := range dst {
+		dst[i] = initial[i]
+	}
 }
 
 func (th *thread) setGlobals(globals map[string]Value) error {
@@ -305,22 +338,40 @@ func (th *thread) callFunction(f *Function, args []Value) (Value, error) {
 	return None, Errorf("cannot call this function")
 }
 
+// runTopLevel runs a module's top-level code, which takes no arguments
+// and has no cells, so the frame needs no binding.
+func (th *thread) runTopLevel(p *Proto) error {
+	if len(p.Cells) > 0 || p.NumParams > 0 || len(th.frames) >= th.limits.MaxCallDepth {
+		_, err := th.callProto(p, nil, nil, nil)
+		return err
+	}
+	sp := th.sp
+	th.ensureStack(sp, p.NumLocals+p.MaxStack+1)
+	stack := th.stack
+	stack[sp] = None
+	bp := sp + 1
+	for i := bp; i < bp+p.NumLocals; i++ {
+		stack[i] = undef
+	}
+
+	// The frame is stored field by field, because copying in a composite
+	// literal built on the stack stalled on the literal's own stores.
+	n := len(th.frames)
+	if n < cap(th.frames) {
+		th.frames = th.frames[:n+1]
+	} else {
+		th.frames = append(th.frames, frame{})
+	}
+	f := &th.frames[n]
+	f.proto, f.fn, f.this = p, nil, nil
+	f.pc, f.bp, f.base = 0, bp, true
+	_, err := th.exec()
+	return err
+}
+
 // callProto runs an HSL function to completion from Go.
 func (th *thread) callProto(p *Proto, fn *Function, this *Object, args []Value) (Value, error) {
 	sp := th.sp
-	if fn == nil && this == nil && len(args) == 0 && p.NumParams == 0 && len(p.Cells) == 0 &&
-		len(th.frames) < th.limits.MaxCallDepth {
-		// Module top-level code: no arguments to check or bind.
-		th.ensureStack(sp, p.NumLocals+p.MaxStack+1)
-		stack := th.stack
-		stack[sp] = None
-		bp := sp + 1
-		for i := bp; i < bp+p.NumLocals; i++ {
-			stack[i] = undef
-		}
-		th.frames = append(th.frames, frame{proto: p, bp: bp, base: true})
-		return th.exec()
-	}
 	th.ensureStack(sp, len(args)+1)
 	th.stack[sp] = FunctionValue(fn)
 	if fn == nil {

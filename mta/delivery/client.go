@@ -190,6 +190,9 @@ type Config struct {
 	// MaxIdlePerKey bounds the idle connections kept per destination; 0
 	// means 64.
 	MaxIdlePerKey int
+	// NoPipelining sends one command per round trip even to a server
+	// that offers PIPELINING (RFC 2920).
+	NoPipelining bool
 	// Logger receives connection events at debug level; nil means
 	// slog.Default().
 	Logger *slog.Logger

@@ -220,89 +220,107 @@ func TestFixedNextHop(t *testing.T) {
 	}
 }
 
+// forBothModes runs f with and without SMTP pipelining, so that both
+// transaction paths meet the same server.
+func forBothModes(t *testing.T, f func(t *testing.T, pipelining bool)) {
+	t.Run("pipelined", func(t *testing.T) { f(t, true) })
+	t.Run("sequential", func(t *testing.T) { f(t, false) })
+}
+
+func withPipelining(cfg Config, on bool) Config {
+	cfg.NoPipelining = !on
+	return cfg
+}
+
 func TestRecipientAndDataReplies(t *testing.T) {
-	tb := newTestbed(t, Config{})
-	s := tb.sinkAt(t, "127.0.0.8", nil)
-	s.rcptReply["bad@replies.test"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	hop := fmt.Sprintf("127.0.0.8:%d", tb.port)
+	forBothModes(t, func(t *testing.T, pipelining bool) {
+		tb := newTestbed(t, withPipelining(Config{}, pipelining))
+		s := tb.sinkAt(t, "127.0.0.8", nil)
+		s.rcptReply["bad@replies.test"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		hop := fmt.Sprintf("127.0.0.8:%d", tb.port)
 
-	at := tb.deliver(t, &Request{Recipients: []string{"good@replies.test", "bad@replies.test"}, NextHop: hop})
-	if !at[0].Delivered() {
-		t.Errorf("good recipient: %v", at[0].String())
-	}
-	bad := at[1].Result
-	if bad == nil || bad.Code != 550 || bad.State != StateRcpt || bad.Enhanced != [3]int{5, 1, 1} {
-		t.Fatalf("bad recipient: %v, want 550 5.1.1 in RCPT", at[1].String())
-	}
-	if len(bad.Lines) != 1 || bad.Lines[0] != "no such user" {
-		t.Errorf("Lines = %q", bad.Lines)
-	}
-	if at[1].Temporary() {
-		t.Error("550 reported as temporary")
-	}
+		at := tb.deliver(t, &Request{Recipients: []string{"good@replies.test", "bad@replies.test"}, NextHop: hop})
+		if !at[0].Delivered() {
+			t.Errorf("good recipient: %v", at[0].String())
+		}
+		bad := at[1].Result
+		if bad == nil || bad.Code != 550 || bad.State != StateRcpt || bad.Enhanced != [3]int{5, 1, 1} {
+			t.Fatalf("bad recipient: %v, want 550 5.1.1 in RCPT", at[1].String())
+		}
+		if len(bad.Lines) != 1 || bad.Lines[0] != "no such user" {
+			t.Errorf("Lines = %q", bad.Lines)
+		}
+		if at[1].Temporary() {
+			t.Error("550 reported as temporary")
+		}
 
-	s.dataReply = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "try later"}
-	a := tb.deliver(t, &Request{Recipients: []string{"good@replies.test"}, NextHop: hop})[0]
-	if a.Result == nil || a.Result.Code != 421 || a.Result.State != StateEOD || a.Result.Enhanced != [3]int{4, 7, 0} {
-		t.Fatalf("end of data: %v, want 421 4.7.0 at EOD", a.String())
-	}
-	if !a.Temporary() {
-		t.Error("421 not reported as temporary")
-	}
-	if got := a.Result.String(); got != "421 4.7.0 try later" {
-		t.Errorf("Result.String() = %q", got)
-	}
+		s.dataReply = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "try later"}
+		a := tb.deliver(t, &Request{Recipients: []string{"good@replies.test"}, NextHop: hop})[0]
+		if a.Result == nil || a.Result.Code != 421 || a.Result.State != StateEOD || a.Result.Enhanced != [3]int{4, 7, 0} {
+			t.Fatalf("end of data: %v, want 421 4.7.0 at EOD", a.String())
+		}
+		if !a.Temporary() {
+			t.Error("421 not reported as temporary")
+		}
+		if got := a.Result.String(); got != "421 4.7.0 try later" {
+			t.Errorf("Result.String() = %q", got)
+		}
+	})
 }
 
 func TestConnectionReuse(t *testing.T) {
-	tb := newTestbed(t, Config{MaxMessagesPerConn: 3})
-	s := tb.sinkAt(t, "127.0.0.9", nil)
-	hop := fmt.Sprintf("127.0.0.9:%d", tb.port)
+	forBothModes(t, func(t *testing.T, pipelining bool) {
+		tb := newTestbed(t, withPipelining(Config{MaxMessagesPerConn: 3}, pipelining))
+		s := tb.sinkAt(t, "127.0.0.9", nil)
+		hop := fmt.Sprintf("127.0.0.9:%d", tb.port)
 
-	var ids []string
-	for i := range 4 {
-		a := tb.deliver(t, &Request{Recipients: []string{fmt.Sprintf("u%d@reuse.test", i)}, NextHop: hop})[0]
-		if !a.Delivered() {
-			t.Fatalf("message %d: %v", i, a.String())
+		var ids []string
+		for i := range 4 {
+			a := tb.deliver(t, &Request{Recipients: []string{fmt.Sprintf("u%d@reuse.test", i)}, NextHop: hop})[0]
+			if !a.Delivered() {
+				t.Fatalf("message %d: %v", i, a.String())
+			}
+			ids = append(ids, a.Connection.ID)
+			if want := i%3 + 1; a.Connection.Transactions != want {
+				t.Errorf("message %d: Transactions = %d, want %d", i, a.Connection.Transactions, want)
+			}
 		}
-		ids = append(ids, a.Connection.ID)
-		if want := i%3 + 1; a.Connection.Transactions != want {
-			t.Errorf("message %d: Transactions = %d, want %d", i, a.Connection.Transactions, want)
+		if ids[0] != ids[1] || ids[1] != ids[2] {
+			t.Errorf("connection ids %q: the first three messages did not share a connection", ids)
 		}
-	}
-	if ids[0] != ids[1] || ids[1] != ids[2] {
-		t.Errorf("connection ids %q: the first three messages did not share a connection", ids)
-	}
-	if ids[3] == ids[0] {
-		t.Error("the fourth message reused a connection past MaxMessagesPerConn")
-	}
-	if n := s.connections(); n != 2 {
-		t.Errorf("sink saw %d connections, want 2", n)
-	}
+		if ids[3] == ids[0] {
+			t.Error("the fourth message reused a connection past MaxMessagesPerConn")
+		}
+		if n := s.connections(); n != 2 {
+			t.Errorf("sink saw %d connections, want 2", n)
+		}
+	})
 }
 
 func TestDeadPooledConnectionRedialed(t *testing.T) {
-	tb := newTestbed(t, Config{})
-	s := tb.sinkAt(t, "127.0.0.10", nil)
-	hop := fmt.Sprintf("127.0.0.10:%d", tb.port)
+	forBothModes(t, func(t *testing.T, pipelining bool) {
+		tb := newTestbed(t, withPipelining(Config{}, pipelining))
+		s := tb.sinkAt(t, "127.0.0.10", nil)
+		hop := fmt.Sprintf("127.0.0.10:%d", tb.port)
 
-	if a := tb.deliver(t, &Request{Recipients: []string{"u@dead.test"}, NextHop: hop})[0]; !a.Delivered() {
-		t.Fatal(a.String())
-	}
-	// The server drops every connection, including the pooled one.
-	s.srv.Close()
-	s2 := startSink(t, "127.0.0.10", tb.port, nil)
+		if a := tb.deliver(t, &Request{Recipients: []string{"u@dead.test"}, NextHop: hop})[0]; !a.Delivered() {
+			t.Fatal(a.String())
+		}
+		// The server drops every connection, including the pooled one.
+		s.srv.Close()
+		s2 := startSink(t, "127.0.0.10", tb.port, nil)
 
-	a := tb.deliver(t, &Request{Recipients: []string{"u@dead.test"}, NextHop: hop})[0]
-	if !a.Delivered() {
-		t.Fatalf("after the pooled connection died: %v", a.String())
-	}
-	if a.Connection.Transactions != 1 {
-		t.Errorf("Transactions = %d, want 1 on a new connection", a.Connection.Transactions)
-	}
-	if len(s2.received()) != 1 {
-		t.Errorf("new sink received %d messages, want 1", len(s2.received()))
-	}
+		a := tb.deliver(t, &Request{Recipients: []string{"u@dead.test"}, NextHop: hop})[0]
+		if !a.Delivered() {
+			t.Fatalf("after the pooled connection died: %v", a.String())
+		}
+		if a.Connection.Transactions != 1 {
+			t.Errorf("Transactions = %d, want 1 on a new connection", a.Connection.Transactions)
+		}
+		if len(s2.received()) != 1 {
+			t.Errorf("new sink received %d messages, want 1", len(s2.received()))
+		}
+	})
 }
 
 func TestSourceIP(t *testing.T) {
@@ -332,46 +350,48 @@ func TestIPFamilyMismatch(t *testing.T) {
 }
 
 func TestStartTLS(t *testing.T) {
-	cert, roots := selfSigned(t, "mx.tls.test")
-	tb := newTestbed(t, Config{})
-	s := tb.sinkAt(t, "127.0.0.12", &tls.Config{Certificates: []tls.Certificate{cert}})
-	tb.dns.add(t,
-		"tls.test. 300 IN MX 10 mx.tls.test.",
-		"mx.tls.test. 300 IN A 127.0.0.12",
-	)
-	req := func(mode TLSMode, conf *tls.Config) *Request {
-		return &Request{Recipients: []string{"u@tls.test"}, Domain: "tls.test", TLS: mode, TLSConfig: conf}
-	}
+	forBothModes(t, func(t *testing.T, pipelining bool) {
+		cert, roots := selfSigned(t, "mx.tls.test")
+		tb := newTestbed(t, withPipelining(Config{}, pipelining))
+		s := tb.sinkAt(t, "127.0.0.12", &tls.Config{Certificates: []tls.Certificate{cert}})
+		tb.dns.add(t,
+			"tls.test. 300 IN MX 10 mx.tls.test.",
+			"mx.tls.test. 300 IN A 127.0.0.12",
+		)
+		req := func(mode TLSMode, conf *tls.Config) *Request {
+			return &Request{Recipients: []string{"u@tls.test"}, Domain: "tls.test", TLS: mode, TLSConfig: conf}
+		}
 
-	a := tb.deliver(t, req(TLSOptional, nil))[0]
-	if !a.Delivered() {
-		t.Fatalf("optional TLS: %v", a.String())
-	}
-	ti := a.Connection.TLS
-	if !ti.Started || ti.Protocol != "TLSv1.3" || ti.Cipher == "" || ti.KeySize == 0 {
-		t.Errorf("TLS = %+v, want a TLSv1.3 session with a cipher and key size", ti)
-	}
-	if len(a.Connection.RemoteGreeting) == 0 {
-		t.Error("RemoteGreeting lost after STARTTLS")
-	}
+		a := tb.deliver(t, req(TLSOptional, nil))[0]
+		if !a.Delivered() {
+			t.Fatalf("optional TLS: %v", a.String())
+		}
+		ti := a.Connection.TLS
+		if !ti.Started || ti.Protocol != "TLSv1.3" || ti.Cipher == "" || ti.KeySize == 0 {
+			t.Errorf("TLS = %+v, want a TLSv1.3 session with a cipher and key size", ti)
+		}
+		if len(a.Connection.RemoteGreeting) == 0 {
+			t.Error("RemoteGreeting lost after STARTTLS")
+		}
 
-	a = tb.deliver(t, req(TLSRequireVerify, nil))[0]
-	if a.Error == nil || a.Error.Type != ErrorTLS {
-		t.Errorf("require_verify with an untrusted certificate: %v, want a TLS error", a.String())
-	}
+		a = tb.deliver(t, req(TLSRequireVerify, nil))[0]
+		if a.Error == nil || a.Error.Type != ErrorTLS {
+			t.Errorf("require_verify with an untrusted certificate: %v, want a TLS error", a.String())
+		}
 
-	a = tb.deliver(t, req(TLSRequireVerify, &tls.Config{RootCAs: roots}))[0]
-	if !a.Delivered() || !a.Connection.TLS.Verified {
-		t.Errorf("require_verify with the certificate trusted: %v, TLS %+v", a.String(), a.Connection)
-	}
+		a = tb.deliver(t, req(TLSRequireVerify, &tls.Config{RootCAs: roots}))[0]
+		if !a.Delivered() || !a.Connection.TLS.Verified {
+			t.Errorf("require_verify with the certificate trusted: %v, TLS %+v", a.String(), a.Connection)
+		}
 
-	a = tb.deliver(t, req(TLSDisabled, nil))[0]
-	if !a.Delivered() || a.Connection.TLS.Started {
-		t.Errorf("TLS disabled: %v, started %v", a.String(), a.Connection != nil && a.Connection.TLS.Started)
-	}
-	if n := len(s.received()); n != 3 {
-		t.Errorf("sink received %d messages, want 3", n)
-	}
+		a = tb.deliver(t, req(TLSDisabled, nil))[0]
+		if !a.Delivered() || a.Connection.TLS.Started {
+			t.Errorf("TLS disabled: %v, started %v", a.String(), a.Connection != nil && a.Connection.TLS.Started)
+		}
+		if n := len(s.received()); n != 3 {
+			t.Errorf("sink received %d messages, want 3", n)
+		}
+	})
 }
 
 func TestRequireTLSWithoutOffer(t *testing.T) {
@@ -541,32 +561,34 @@ func TestParallelDeliveriesShareNothing(t *testing.T) {
 }
 
 func TestDSNParametersForwarded(t *testing.T) {
-	tb := newTestbed(t, Config{})
-	s := tb.sinkAt(t, "127.0.0.30", nil)
-	at := tb.deliver(t, &Request{
-		Recipients: []string{"a@dsn.test", "b@dsn.test"},
-		NextHop:    fmt.Sprintf("127.0.0.30:%d", tb.port),
-		EnvID:      "env-1",
-		Ret:        "hdrs",
-		RcptDSN:    []RcptDSN{{Notify: []string{"failure", "delay"}, ORcpt: "orig@dsn.test"}},
+	forBothModes(t, func(t *testing.T, pipelining bool) {
+		tb := newTestbed(t, withPipelining(Config{}, pipelining))
+		s := tb.sinkAt(t, "127.0.0.30", nil)
+		at := tb.deliver(t, &Request{
+			Recipients: []string{"a@dsn.test", "b@dsn.test"},
+			NextHop:    fmt.Sprintf("127.0.0.30:%d", tb.port),
+			EnvID:      "env-1",
+			Ret:        "hdrs",
+			RcptDSN:    []RcptDSN{{Notify: []string{"failure", "delay"}, ORcpt: "orig@dsn.test"}},
+		})
+		if !at[0].Delivered() || !at[1].Delivered() {
+			t.Fatalf("not delivered: %v, %v", at[0].String(), at[1].String())
+		}
+		got := s.received()
+		if len(got) != 1 {
+			t.Fatalf("sink received %d messages, want 1", len(got))
+		}
+		m := got[0]
+		if m.envID != "env-1" || m.ret != "HDRS" {
+			t.Errorf("MAIL FROM parameters: ENVID %q RET %q, want env-1 and HDRS", m.envID, m.ret)
+		}
+		if m.notify["a@dsn.test"] != "FAILURE,DELAY" || m.orcpt["a@dsn.test"] != "orig@dsn.test" {
+			t.Errorf("RCPT parameters of a@dsn.test: NOTIFY %q ORCPT %q", m.notify["a@dsn.test"], m.orcpt["a@dsn.test"])
+		}
+		if n := m.notify["b@dsn.test"]; n != "" {
+			t.Errorf("b@dsn.test got NOTIFY %q, want none", n)
+		}
 	})
-	if !at[0].Delivered() || !at[1].Delivered() {
-		t.Fatalf("not delivered: %v, %v", at[0].String(), at[1].String())
-	}
-	got := s.received()
-	if len(got) != 1 {
-		t.Fatalf("sink received %d messages, want 1", len(got))
-	}
-	m := got[0]
-	if m.envID != "env-1" || m.ret != "HDRS" {
-		t.Errorf("MAIL FROM parameters: ENVID %q RET %q, want env-1 and HDRS", m.envID, m.ret)
-	}
-	if m.notify["a@dsn.test"] != "FAILURE,DELAY" || m.orcpt["a@dsn.test"] != "orig@dsn.test" {
-		t.Errorf("RCPT parameters of a@dsn.test: NOTIFY %q ORCPT %q", m.notify["a@dsn.test"], m.orcpt["a@dsn.test"])
-	}
-	if n := m.notify["b@dsn.test"]; n != "" {
-		t.Errorf("b@dsn.test got NOTIFY %q, want none", n)
-	}
 }
 
 func TestMXIncludeExclude(t *testing.T) {

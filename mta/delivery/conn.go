@@ -28,6 +28,11 @@ type smtpConn struct {
 	client *smtp.Client
 	info   Connection
 
+	// stream is what the SMTP session runs over: tap, or the TLS
+	// connection after STARTTLS. ext is what the server announced there.
+	stream io.ReadWriter
+	ext    extensions
+
 	lastUsed time.Time
 	quitT    time.Duration
 	// broken is set when a context cancellation cut the connection; it
@@ -151,6 +156,8 @@ func (c *Client) dial(ctx context.Context, key poolKey, req *Request, t Timeouts
 		return nil, &failure{reply, aerr, &sc.info}
 	}
 	sc.info.RemoteGreeting = parseReplyLines(sc.tap.banner.Bytes())
+	sc.stream = sc.tap
+	sc.readExtensions()
 
 	offered, _ := sc.client.Extension("STARTTLS")
 	switch {
@@ -216,6 +223,8 @@ func (c *Client) startTLS(ctx context.Context, sc *smtpConn, base *tls.Config, t
 	if err := sc.client.Hello(sc.key.helo); err != nil {
 		return classify(err, StateEhlo)
 	}
+	sc.stream = tc
+	sc.readExtensions()
 
 	st := tc.ConnectionState()
 	sc.info.TLS = TLSInfo{
@@ -244,6 +253,9 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 		for _, i := range idx {
 			attempts[i].Result, attempts[i].Error, attempts[i].Connection = reply, aerr, &info
 		}
+	}
+	if sc.ext.pipelining && !c.cfg.NoPipelining {
+		return c.pipelined(sc, req, attempts, t, setAll)
 	}
 	all := make([]int, len(req.Recipients))
 	for i := range all {
@@ -296,15 +308,11 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 		c.release(sc, reply, aerr, t)
 		return true
 	}
-	if _, err := io.Copy(&deadlineWriter{w: w, conn: sc.raw, timeout: t.DataBlock}, req.Data); err != nil {
-		var aerr *AttemptError
-		var werr *writeError
-		if errors.As(err, &werr) {
-			_, aerr = classify(werr.err, StateData)
-		} else {
-			aerr = &AttemptError{Type: ErrorConfig, Temporary: true, State: StateData,
-				Message: fmt.Sprintf("reading the message data: %v", err)}
-		}
+	bp := copyPool.Get().(*[]byte)
+	_, err = io.CopyBuffer(&deadlineWriter{w: w, conn: sc.raw, timeout: t.DataBlock}, req.Data, *bp)
+	copyPool.Put(bp)
+	if err != nil {
+		aerr := dataError(err)
 		// The data cannot be cut off cleanly mid-way, so the connection
 		// goes.
 		sc.close()
@@ -416,6 +424,18 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// dataError classifies a failure to send the message: the connection's
+// (a writeError) or the message reader's.
+func dataError(err error) *AttemptError {
+	var werr *writeError
+	if errors.As(err, &werr) {
+		_, aerr := classify(werr.err, StateData)
+		return aerr
+	}
+	return &AttemptError{Type: ErrorConfig, Temporary: true, State: StateData,
+		Message: fmt.Sprintf("reading the message data: %v", err)}
+}
+
 // classify turns an error of go-smtp's client into the server's reply or
 // an attempt error.
 func classify(err error, state State) (*Reply, *AttemptError) {
@@ -453,8 +473,7 @@ func replyFromText(code int, text string, state State) *Reply {
 	r := &Reply{Code: code, State: state}
 	lines := strings.Split(text, "\n")
 	if first, rest, ok := strings.Cut(lines[0], " "); ok {
-		var e [3]int
-		if n, _ := fmt.Sscanf(first, "%d.%d.%d", &e[0], &e[1], &e[2]); n == 3 && e[0] == code/100 {
+		if e, ok := parseEnhanced(first); ok && e[0] == code/100 {
 			r.Enhanced = e
 			lines[0] = rest
 			for i := 1; i < len(lines); i++ {
@@ -464,6 +483,30 @@ func replyFromText(code int, text string, state State) *Reply {
 	}
 	r.Lines = lines
 	return r
+}
+
+// parseEnhanced parses an enhanced status code such as "4.7.0" (RFC 3463:
+// class, then subject and detail of one to three digits each).
+func parseEnhanced(s string) ([3]int, bool) {
+	var e [3]int
+	for i := range e {
+		n := 0
+		for n < len(s) && n < 3 && s[n] >= '0' && s[n] <= '9' {
+			e[i] = e[i]*10 + int(s[n]-'0')
+			n++
+		}
+		if n == 0 {
+			return e, false
+		}
+		s = s[n:]
+		if i < 2 {
+			if len(s) == 0 || s[0] != '.' {
+				return e, false
+			}
+			s = s[1:]
+		}
+	}
+	return e, len(s) == 0
 }
 
 // parseReplyLines returns the text of each line of a raw reply such as a

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
@@ -175,7 +176,9 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return ss.reply(err, "data")
 	}
 
-	n, err := io.Copy(w, r)
+	bp := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, r, *bp)
+	copyBuffers.Put(bp)
 	tx.Size = n
 	if err != nil {
 		w.Abort()
@@ -203,6 +206,10 @@ func (ss *session) Data(r io.Reader) (err error) {
 	ss.tx = nil
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + tx.ID}
 }
+
+// copyBuffers holds the buffers that move message data into the spool;
+// io.Copy would allocate 32 KiB for every message.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func (ss *session) Reset() {
 	ss.tx = nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/halonsh/halonsh/mta/config"
 	"github.com/halonsh/halonsh/mta/delivery"
+	"github.com/halonsh/halonsh/mta/logbuf"
 	"github.com/halonsh/halonsh/mta/policy"
 	"github.com/halonsh/halonsh/mta/queue"
 	"github.com/halonsh/halonsh/mta/smtpd"
@@ -65,7 +66,7 @@ type Server struct {
 
 	smtpds     []*smtpd.Server
 	listeners  []net.Listener
-	attemptLog io.WriteCloser
+	attemptLog io.Closer
 
 	reloadMu sync.Mutex
 	stop     chan struct{}
@@ -138,7 +139,8 @@ func New(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attempt log: %w", err)
 		}
-		s.attemptLog, attemptLog = f, f
+		buf := logbuf.New(f, logbuf.DefaultInterval)
+		s.attemptLog, attemptLog = &flushingFile{buf, f}, buf
 	}
 
 	s.queue, err = queue.New(queue.Options{
@@ -364,4 +366,15 @@ func sameListeners(a, b *config.Config) bool {
 		}
 	}
 	return true
+}
+
+// flushingFile closes the attempt log: the buffered lines first, then the
+// file.
+type flushingFile struct {
+	buf  *logbuf.Writer
+	file *os.File
+}
+
+func (f *flushingFile) Close() error {
+	return errors.Join(f.buf.Close(), f.file.Close())
 }

@@ -318,6 +318,9 @@ func (f *Function) callRegisters(fr *frame) uint64 {
 // purego cannot pass them. On amd64 a variadic callee learns from register
 // AL how many vector registers hold arguments, and purego v0.11.3 always
 // sets AL to 0, so the callee would read garbage instead of the numbers.
+// callRegisters sets AL, but calls that do not fit in registers go through
+// purego, so the rule holds for every call and does not depend on the
+// argument count.
 func (f *Function) checkVariadicFloats(fr *frame, n int) error {
 	if runtime.GOARCH != "amd64" {
 		return nil

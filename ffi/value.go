@@ -18,7 +18,16 @@ import (
 // A Value is not safe for concurrent use: it belongs to one script run.
 type Value struct {
 	typ  Type
-	bits uint64  // the value while cell is 0, widened as Type.narrow does
+	bits uint64 // the value while it has no cell, widened as Type.narrow does
+
+	// extra is nil until the value needs one of its fields. Most values,
+	// such as the results of C calls, never do, and staying small makes
+	// them cheaper to allocate and collect.
+	extra *valueExtra
+}
+
+// valueExtra is the state of a Value that few values have.
+type valueExtra struct {
 	cell uintptr // C storage of the value once ByRef exposed its address
 
 	// base is kept reachable because this value points into its memory
@@ -27,6 +36,30 @@ type Value struct {
 
 	// owner is set while the value owns the memory it points to.
 	owner *ownership
+}
+
+// ensureExtra returns v.extra, creating it on first use.
+func (v *Value) ensureExtra() *valueExtra {
+	if v.extra == nil {
+		v.extra = new(valueExtra)
+	}
+	return v.extra
+}
+
+// cell returns the C storage of v, or 0 before ByRef.
+func (v *Value) cell() uintptr {
+	if v.extra == nil {
+		return 0
+	}
+	return v.extra.cell
+}
+
+// owner returns how v releases the memory it owns, or nil.
+func (v *Value) owner() *ownership {
+	if v.extra == nil {
+		return nil
+	}
+	return v.extra.owner
 }
 
 // ownership records how owned memory is released.
@@ -65,8 +98,8 @@ func (v *Value) Type() Type { return v.typ }
 // float as its IEEE-754 single-precision bits, double as its double bits,
 // pointers as the address.
 func (v *Value) Bits() uint64 {
-	if v.cell != 0 {
-		return loadWord(v.cell, v.typ)
+	if cell := v.cell(); cell != 0 {
+		return loadWord(cell, v.typ)
 	}
 	return v.bits
 }
@@ -79,7 +112,7 @@ func (v *Value) Address() uintptr { return uintptr(v.Bits()) }
 func (v *Value) IsNull() bool { return v.typ == Pointer && v.Bits() == 0 }
 
 // Owns reports whether v owns the memory it points to.
-func (v *Value) Owns() bool { return v.owner != nil }
+func (v *Value) Owns() bool { return v.owner() != nil }
 
 // Number converts v to an HSL number: integers exactly up to 2^53, float
 // and double as float64, pointers as their address.
@@ -163,7 +196,7 @@ func ownedPointer(addr uintptr) *Value {
 }
 
 func (v *Value) own(r release) {
-	v.owner = &ownership{cleanup: runtime.AddCleanup(v, release.run, r)}
+	v.ensureExtra().owner = &ownership{cleanup: runtime.AddCleanup(v, release.run, r)}
 }
 
 // Attach makes pointer p own the memory it points to. When p is collected,
@@ -173,7 +206,7 @@ func Attach(p *Value, destructor *Function) error {
 	if err := requirePointer(p); err != nil {
 		return err
 	}
-	if p.owner != nil {
+	if p.owner() != nil {
 		return errors.New("the value already owns its memory")
 	}
 	addr := p.Address()
@@ -190,11 +223,12 @@ func Attach(p *Value, destructor *Function) error {
 // Detach makes p give up the memory it owns, so nothing frees it. Detaching
 // a value that owns nothing does nothing.
 func Detach(p *Value) {
-	if p.owner == nil {
+	owner := p.owner()
+	if owner == nil {
 		return
 	}
-	p.owner.cleanup.Stop()
-	p.owner = nil
+	owner.cleanup.Stop()
+	p.extra.owner = nil
 	runtime.KeepAlive(p) // Stop only works while p is reachable
 }
 
@@ -202,17 +236,19 @@ func Detach(p *Value) {
 // reachable. C code may write through the pointer and v then has the new
 // value.
 func ByRef(v *Value) (*Value, error) {
-	if v.cell == 0 {
-		cell, err := cAlloc(8)
+	cell := v.cell()
+	if cell == 0 {
+		var err error
+		cell, err = cAlloc(8)
 		if err != nil {
 			return nil, err
 		}
 		storeWord(cell, v.typ, v.bits)
-		v.cell = cell
+		v.ensureExtra().cell = cell
 		runtime.AddCleanup(v, cFree, cell)
 	}
-	ref := newValue(Pointer, uint64(v.cell))
-	ref.base = v
+	ref := newValue(Pointer, uint64(cell))
+	ref.extra = &valueExtra{base: v}
 	return ref, nil
 }
 
@@ -245,7 +281,7 @@ func Offset(p *Value, offset int64) (*Value, error) {
 		return nil, err
 	}
 	q := newValue(Pointer, p.Bits()+uint64(offset))
-	q.base = p
+	q.extra = &valueExtra{base: p}
 	return q, nil
 }
 

@@ -180,6 +180,14 @@ func (fs *funcState) expr(e parser.Expr) {
 				return
 			}
 		}
+		if y, ok := fs.constValue(e.Y); ok && e.Op == parser.OpAdd && y.Kind() == vm.KindNumber {
+			// x + number literal takes the constant as an operand, which
+			// saves the dispatch of a separate push.
+			fs.expr(e.X)
+			fs.pos = e.At
+			fs.emit(vm.OpAddConst, fs.numberConst(y.Num()), 0)
+			return
+		}
 		fs.expr(e.X)
 		fs.expr(e.Y)
 		fs.pos = e.At

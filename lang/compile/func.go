@@ -162,13 +162,23 @@ func (fs *funcState) emitConst(v vm.Value) {
 	var key any
 	switch v.Kind() {
 	case vm.KindNumber:
-		if f := v.Num(); f != 0 || !math.Signbit(f) {
-			key = numKey(f)
-		}
+		fs.emit(vm.OpConst, fs.numberConst(v.Num()), 0)
+		return
 	case vm.KindString:
 		key = strKey(v.Str())
 	}
 	fs.emit(vm.OpConst, fs.constIndex(v, key), 0)
+}
+
+// numberConst returns the constant index of f, shared by every use of the
+// same number. -0 always gets a new entry, because as a map key it would
+// equal 0.
+func (fs *funcState) numberConst(f float64) int {
+	var key any
+	if f != 0 || !math.Signbit(f) {
+		key = numKey(f)
+	}
+	return fs.constIndex(vm.Number(f), key)
 }
 
 func (fs *funcState) nameConst(name string) int {

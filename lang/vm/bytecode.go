@@ -130,6 +130,7 @@ const (
 	OpStrCat     // A n, B 1 for `.` (none is an error): s1..sn → concatenation
 	OpHalt       // end the run normally (top-level return)
 	OpInitModule // A module index: run the module's top-level code once
+	OpAddConst   // A number const: x → x + consts[A] (x + literal, one dispatch)
 )
 
 // Instr is one instruction with its two operands.

@@ -183,6 +183,16 @@ reload:
 			if stack[sp-1], err = th.arith(OpAdd, x, y); err != nil {
 				goto fail
 			}
+		case OpAddConst:
+			x, y := stack[sp-1], consts[a]
+			if x.kind == KindNumber {
+				stack[sp-1] = Number(x.num() + y.num())
+				continue
+			}
+			th.sp = sp
+			if stack[sp-1], err = th.arith(OpAdd, x, y); err != nil {
+				goto fail
+			}
 		case OpSub:
 			x, y := stack[sp-2], stack[sp-1]
 			sp--

@@ -1,0 +1,87 @@
+package vm_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/halonsh/halonsh/lang/compile"
+	"github.com/halonsh/halonsh/lang/vm"
+)
+
+// `$x + literal` compiles to one instruction with the literal as operand.
+// It must give the same result or error as `$x + $y` for every type of $x.
+func TestAddLiteralMatchesAddVariable(t *testing.T) {
+	operands := map[string]vm.Value{
+		"integer":  vm.Int(41),
+		"fraction": vm.Number(2.5),
+		"numeric":  vm.String("3"),
+		"text":     vm.String("abc"),
+		"none":     vm.None,
+		"boolean":  vm.True,
+		"list":     vm.ArrayValue(vm.NewList([]vm.Value{vm.Int(1)})),
+	}
+	literals := []string{"1", "-1", "0.5", "1000000000000000000000"}
+	predefined := []compile.Predefined{{Name: "x"}, {Name: "y"}}
+	for _, lit := range literals {
+		fused := mustCompile(t, "echo $x + "+lit+";", &compile.Options{Predefined: predefined})
+		plain := mustCompile(t, "echo $x + $y;", &compile.Options{Predefined: predefined})
+		y := mustEval(t, lit)
+		for name, x := range operands {
+			globals := map[string]vm.Value{"x": x, "y": y}
+			gotOut, gotErr := run(t, fused, &vm.RunOptions{Globals: globals})
+			wantOut, wantErr := run(t, plain, &vm.RunOptions{Globals: globals})
+			if gotOut != wantOut {
+				t.Errorf("%s + %s printed %q, want %q", name, lit, gotOut, wantOut)
+			}
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("%s + %s failed with %v, want %v", name, lit, gotErr, wantErr)
+			}
+		}
+	}
+}
+
+// mustEval returns the value of one HSL expression.
+func mustEval(t *testing.T, expr string) vm.Value {
+	t.Helper()
+	prog := mustCompile(t, "$r = "+expr+";", nil)
+	var v vm.Value
+	err := prog.Run(context.Background(), &vm.RunOptions{Inspect: func(global func(string) (vm.Value, bool)) {
+		v, _ = global("r")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A top-level return inside a try block ends the run, and the next run of
+// the same program starts with no handler left over.
+func TestReturnInsideTryEndsRun(t *testing.T) {
+	prog := mustCompile(t, `try { echo "in"; return; } catch ($e) { echo "caught"; } echo "after";`, nil)
+	for i := range 3 {
+		out, err := run(t, prog, nil)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if out != "in" {
+			t.Fatalf("run %d printed %q, want %q", i, out, "in")
+		}
+	}
+}
+
+// Every run starts from the program's initial globals, whatever the
+// previous run on the same pooled state assigned.
+func TestRunStartsWithFreshGlobals(t *testing.T) {
+	prog := mustCompile(t, `echo isset($g) ? "set" : "unset"; $g = 1;`, nil)
+	for i := range 3 {
+		var out bytes.Buffer
+		if err := prog.Run(context.Background(), &vm.RunOptions{Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != "unset\n" {
+			t.Fatalf("run %d printed %q, want %q", i, got, "unset\n")
+		}
+	}
+}

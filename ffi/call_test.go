@@ -1,8 +1,10 @@
 package ffi_test
 
 import (
+	"fmt"
 	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -416,6 +418,49 @@ func TestStringArgumentsOfEveryLength(t *testing.T) {
 			t.Errorf("join3 of lengths %v returned %d bytes, want %d: %.40q...", n, len(got), len(want), got)
 		}
 		call(t, freeString, val(p))
+	}
+}
+
+func TestSharedFunctionConcurrentCalls(t *testing.T) {
+	lib := openTestLibrary(t)
+	join3 := declare(t, lib, "join3", ffi.Pointer, ffi.Pointer, ffi.Pointer, ffi.Pointer)
+	freeString := declare(t, lib, "free_string", ffi.Void, ffi.Pointer)
+
+	// Calls of one function from several goroutines use frames of their
+	// own, so no call sees the temporary strings of another.
+	const workers, rounds = 4, 200
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			short := strconv.Itoa(w)
+			long := strings.Repeat(short, 300)
+			for r := range rounds {
+				p, err := join3.Call(nil, []ffi.Arg{str(short), str(long), str(strconv.Itoa(r))})
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := ffi.ReadString(p, -1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if want := short + long + strconv.Itoa(r); got != want {
+					errs <- fmt.Errorf("worker %d round %d: join3 returned %.20q..., want %.20q...", w, r, got, want)
+					return
+				}
+				if _, err := freeString.Call(nil, []ffi.Arg{val(p)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
 

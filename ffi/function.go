@@ -30,8 +30,10 @@ type Function struct {
 	// faster purego.SyscallN.
 	floating bool
 
-	// spare is a frame kept for the next call, see acquireFrame.
-	spare atomic.Pointer[frame]
+	// ownFrame is the frame of one call at a time, made on first use and
+	// taken by the call that sets ownFrameBusy (see acquireFrame).
+	ownFrame     *frame
+	ownFrameBusy atomic.Bool
 
 	registerOnce sync.Once
 	callWord     func(...any) uintptr
@@ -137,8 +139,8 @@ func (f *Function) invoke(s *Session, args []Arg) (uint64, error) {
 	if err := f.checkCount(len(args)); err != nil {
 		return 0, err
 	}
-	fr := f.acquireFrame()
-	defer f.releaseFrame(fr)
+	fr, own := f.acquireFrame()
+	defer f.releaseFrame(fr, own)
 
 	for i, arg := range args {
 		t, bits, err := f.convertArg(fr, i, arg)
@@ -191,23 +193,31 @@ func (f *Function) perform(s *Session, fr *frame, n int) (uint64, error) {
 	return result, nil
 }
 
-// acquireFrame returns a frame for one call: the function's spare frame
-// when no other call of it holds that one, else one from the pool. The
-// spare saves the cost of the pool on every call.
-func (f *Function) acquireFrame() *frame {
-	if fr := f.spare.Swap(nil); fr != nil {
-		return fr
+// acquireFrame returns a frame for one call: the function's own frame when
+// no other call of it holds that one, else one from the pool. The own
+// frame saves the cost of the pool, and a flag rather than an atomic
+// pointer guards it because pointer stores pay for a GC write barrier.
+//
+// own reports whether fr is the own frame. Only the call that holds the
+// own frame may read or write f.ownFrame.
+func (f *Function) acquireFrame() (fr *frame, own bool) {
+	if f.ownFrameBusy.CompareAndSwap(false, true) {
+		if f.ownFrame == nil {
+			f.ownFrame = new(frame)
+		}
+		return f.ownFrame, true
 	}
-	return framePool.Get().(*frame)
+	return framePool.Get().(*frame), false
 }
 
-// releaseFrame resets fr and keeps it as the spare frame, handing the
-// spare it replaces, if any, back to the pool.
-func (f *Function) releaseFrame(fr *frame) {
+// releaseFrame resets fr and returns it to where acquireFrame took it.
+func (f *Function) releaseFrame(fr *frame, own bool) {
 	fr.reset()
-	if old := f.spare.Swap(fr); old != nil {
-		framePool.Put(old)
+	if own {
+		f.ownFrameBusy.Store(false)
+		return
 	}
+	framePool.Put(fr)
 }
 
 func (f *Function) checkCount(n int) error {

@@ -40,8 +40,8 @@ func (f *Function) invokeScript(s *Session, args []vm.Value) (uint64, error) {
 	if err := f.checkCount(len(args)); err != nil {
 		return 0, err
 	}
-	fr := f.acquireFrame()
-	defer f.releaseFrame(fr)
+	fr, own := f.acquireFrame()
+	defer f.releaseFrame(fr, own)
 
 	for i, v := range args {
 		t, bits, ok := f.convertValue(fr, i, v)

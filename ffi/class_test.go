@@ -159,6 +159,10 @@ $idFloat = $lib->func("id_float", [FFI::type("float")], FFI::type("float"));
 echo FFI::number($idFloat(0.1)) == 0.1;
 echo FFI::number($idFloat(0.5));
 
+$s64 = FFI::type("sint64");
+$sum12 = $lib->func("sum12", [$s64, $s64, $s64, $s64, $s64, $s64, $s64, $s64, $s64, $s64, $s64, $s64], $s64);
+echo FFI::number($sum12(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
+
 $join3 = $lib->func("join3", [FFI::type("pointer"), FFI::type("pointer"), FFI::type("pointer")], FFI::type("pointer"));
 $free = $lib->func("free_string", [FFI::type("pointer")], FFI::type("void"));
 $long = "";
@@ -169,7 +173,7 @@ $free($joined);
 $joined = $join3("a", "", "b");
 echo FFI::string($joined);
 $free($joined);
-`, "15.75\nfalse\n0.5\n304\nab\n")
+`, "15.75\nfalse\n0.5\n650\n304\nab\n")
 }
 
 func TestScriptStructThroughMemory(t *testing.T) {

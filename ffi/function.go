@@ -30,6 +30,14 @@ type Function struct {
 	// faster purego.SyscallN.
 	floating bool
 
+	// registerSlots gives the index in registerCall.words of each
+	// parameter, for a function that is not variadic and whose parameters
+	// all fit in registers. It is nil for other functions and where
+	// registerCalls is not set. registerFloats is the number of vector
+	// registers the parameters take.
+	registerSlots  []uint8
+	registerFloats uint64
+
 	// ownFrame is the frame of one call at a time, made on first use and
 	// taken by the call that sets ownFrameBusy (see acquireFrame).
 	ownFrame     *frame
@@ -72,6 +80,9 @@ func NewFunction(name string, addr uintptr, params []Type, ret Type) (*Function,
 	}
 	if ret.IsFloating() {
 		f.floating = true
+	}
+	if registerCalls && !f.variadic {
+		f.registerSlots, f.registerFloats = planRegisters(f.params)
 	}
 	return f, nil
 }
@@ -175,18 +186,29 @@ func (f *Function) perform(s *Session, fr *frame, n int) (uint64, error) {
 			}
 		}
 	}
-	inRegisters := registerCalls && fr.loadRegisters(f.addr, n)
+	if registerCalls && fr.loadRegisters(f.addr, n) {
+		return f.callLoadedRegisters(s, fr)
+	}
 
 	var result uint64
 	locked := s.enter()
 	switch {
-	case inRegisters:
-		result = f.callRegisters(fr)
 	case floating:
 		result = f.callRegistered(fr, n)
 	default:
 		result = f.callSyscall(fr, n)
 	}
+	if err := s.exit(locked); err != nil {
+		return 0, &CallbackError{Func: f.name, Err: err}
+	}
+	return result, nil
+}
+
+// callLoadedRegisters calls the function with the arguments in
+// fr.registers and returns the bits of its result.
+func (f *Function) callLoadedRegisters(s *Session, fr *frame) (uint64, error) {
+	locked := s.enter()
+	result := f.callRegisters(fr)
 	if err := s.exit(locked); err != nil {
 		return 0, &CallbackError{Func: f.name, Err: err}
 	}
@@ -299,14 +321,14 @@ func (fr *frame) loadRegisters(fn uintptr, n int) bool {
 			if floats == floatRegisters {
 				return false
 			}
-			rc.floats[floats] = fr.words[i]
+			rc.words[integerRegisters+floats] = fr.words[i]
 			floats++
 			continue
 		}
 		if integers == integerRegisters {
 			return false
 		}
-		rc.integers[integers] = fr.words[i]
+		rc.words[integers] = fr.words[i]
 		integers++
 	}
 	rc.fn = fn
@@ -314,7 +336,32 @@ func (fr *frame) loadRegisters(fn uintptr, n int) bool {
 	return true
 }
 
-// callRegisters makes the call that loadRegisters prepared.
+// planRegisters returns the index in registerCall.words of each of
+// params and the number of vector registers they take, or nil when they
+// do not all fit in registers.
+func planRegisters(params []Type) (slots []uint8, floats uint64) {
+	slots = make([]uint8, len(params))
+	integers := 0
+	for i, t := range params {
+		if t.IsFloating() {
+			if floats == floatRegisters {
+				return nil, 0
+			}
+			slots[i] = uint8(integerRegisters + floats)
+			floats++
+			continue
+		}
+		if integers == integerRegisters {
+			return nil, 0
+		}
+		slots[i] = uint8(integers)
+		integers++
+	}
+	return slots, floats
+}
+
+// callRegisters makes the call prepared in fr.registers and returns the
+// bits of its result.
 func (f *Function) callRegisters(fr *frame) uint64 {
 	rc := &fr.registers
 	rc.call()

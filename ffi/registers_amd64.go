@@ -19,18 +19,21 @@ const (
 // in Go heap memory, which does not move, because a callback can grow and
 // so move the goroutine stack while C runs.
 type registerCall struct {
-	fn       uintptr
-	integers [integerRegisters]uint64 // DI, SI, DX, CX, R8, R9
-	floats   [floatRegisters]uint64   // X0 to X7, float in the low 32 bits
-	nfloats  uint64                   // AL, read by variadic callees
-	r1       uint64                   // RAX after the call
-	f1       uint64                   // X0 after the call
+	fn uintptr
+
+	// words are the argument registers: the integer registers DI, SI, DX,
+	// CX, R8 and R9, then the vector registers X0 to X7. A float takes the
+	// low 32 bits of its word.
+	words [integerRegisters + floatRegisters]uint64
+
+	nfloats uint64 // AL, read by variadic callees
+	r1      uint64 // RAX after the call
+	f1      uint64 // X0 after the call
 }
 
 // The offsets that trampoline_amd64.s uses. An index out of range here
 // fails the build when the layout changes.
-var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.integers)-8]
-var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.floats)-56]
+var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.words)-8]
 var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.nfloats)-120]
 var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.r1)-128]
 var _ = [1]struct{}{}[unsafe.Offsetof(registerCall{}.f1)-136]

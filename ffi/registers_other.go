@@ -13,12 +13,11 @@ const (
 
 // registerCall is unused without a trampoline.
 type registerCall struct {
-	fn       uintptr
-	integers [integerRegisters]uint64
-	floats   [floatRegisters]uint64
-	nfloats  uint64
-	r1       uint64
-	f1       uint64
+	fn      uintptr
+	words   [integerRegisters + floatRegisters]uint64
+	nfloats uint64
+	r1      uint64
+	f1      uint64
 }
 
 func (rc *registerCall) call() { panic("ffi: no register call trampoline on this platform") }

@@ -43,6 +43,8 @@ func (f *Function) invokeScript(s *Session, args []vm.Value) (uint64, error) {
 	fr, own := f.acquireFrame()
 	defer f.releaseFrame(fr, own)
 
+	// With a register plan, each argument goes straight to its register.
+	slots := f.registerSlots
 	for i, v := range args {
 		t, bits, ok := f.convertValue(fr, i, v)
 		if !ok {
@@ -52,9 +54,22 @@ func (f *Function) invokeScript(s *Session, args []vm.Value) (uint64, error) {
 				return 0, err
 			}
 		}
+		if slots != nil {
+			fr.registers.words[slots[i]] = bits
+			continue
+		}
 		fr.types[i], fr.words[i] = t, bits
 	}
-	result, err := f.perform(s, fr, len(args))
+
+	var result uint64
+	var err error
+	if slots != nil {
+		fr.registers.fn = f.addr
+		fr.registers.nfloats = f.registerFloats
+		result, err = f.callLoadedRegisters(s, fr)
+	} else {
+		result, err = f.perform(s, fr, len(args))
+	}
 	runtime.KeepAlive(args) // the FFIValues and the memory they own stay valid during the call
 	return result, err
 }

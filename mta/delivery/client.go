@@ -157,6 +157,10 @@ type Request struct {
 	Ret     string
 	RcptDSN []RcptDSN
 
+	// MaxReuse ends the connection after this many transactions, this one
+	// included; 0 means Config.MaxMessagesPerConn.
+	MaxReuse int
+
 	Source Source
 	TLS    TLSMode
 	// TLSConfig is the base TLS configuration: root CAs, client

@@ -297,6 +297,26 @@ func TestConnectionReuse(t *testing.T) {
 	})
 }
 
+// A request's MaxReuse overrides the client's limit, per transaction.
+func TestRequestMaxReuse(t *testing.T) {
+	tb := newTestbed(t, Config{MaxMessagesPerConn: 100})
+	s := tb.sinkAt(t, "127.0.0.45", nil)
+	hop := fmt.Sprintf("127.0.0.45:%d", tb.port)
+
+	for i := range 4 {
+		a := tb.deliver(t, &Request{Recipients: []string{fmt.Sprintf("u%d@reuse.test", i)}, NextHop: hop, MaxReuse: 2})[0]
+		if !a.Delivered() {
+			t.Fatalf("message %d: %v", i, a.String())
+		}
+		if want := i%2 + 1; a.Connection.Transactions != want {
+			t.Errorf("message %d: Transactions = %d, want %d", i, a.Connection.Transactions, want)
+		}
+	}
+	if n := s.connections(); n != 2 {
+		t.Errorf("sink saw %d connections, want 2 for four messages at two per connection", n)
+	}
+}
+
 func TestDeadPooledConnectionRedialed(t *testing.T) {
 	forBothModes(t, func(t *testing.T, pipelining bool) {
 		tb := newTestbed(t, withPipelining(Config{}, pipelining))

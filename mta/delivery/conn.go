@@ -35,6 +35,8 @@ type smtpConn struct {
 
 	lastUsed time.Time
 	quitT    time.Duration
+	// maxReuse is the reuse limit of the request in progress.
+	maxReuse int
 	// broken is set when a context cancellation cut the connection; it
 	// must not go back to the pool.
 	broken bool
@@ -248,6 +250,10 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 	defer stop()
 
 	sc.info.Transactions++
+	sc.maxReuse = req.MaxReuse
+	if sc.maxReuse <= 0 {
+		sc.maxReuse = c.cfg.MaxMessagesPerConn
+	}
 	info := sc.info
 	setAll := func(idx []int, reply *Reply, aerr *AttemptError) {
 		for _, i := range idx {
@@ -364,7 +370,7 @@ func (c *Client) release(sc *smtpConn, reply *Reply, aerr *AttemptError, t Timeo
 	case reply.Code == 421:
 		sc.close()
 		return
-	case sc.info.Transactions >= c.cfg.MaxMessagesPerConn:
+	case sc.info.Transactions >= sc.maxReuse:
 		go sc.quit()
 		return
 	}

@@ -39,6 +39,7 @@ func (o *outbound) Deliver(ctx context.Context, a *queue.Attempt) *queue.Result 
 		Recipients: []string{a.Message.Recipient},
 		Data:       data,
 		Size:       a.Message.Size,
+		MaxReuse:   t.MaxMessagesPerConnection,
 		TLS:        delivery.TLSMode(t.TLS),
 		Timeouts: delivery.Timeouts{
 			Connect: t.ConnectTimeout,

@@ -118,8 +118,8 @@ func New(opts Options) (*Server, error) {
 	if hostname == "" {
 		hostname = "localhost"
 	}
-	// NOTE: the delivery client has one connection reuse limit, so
-	// connection.maxreuse is taken from the default transport for all.
+	// Each attempt carries its transport's connection.maxreuse; the
+	// default transport's is the client's fallback.
 	def := cfg.DefaultTransport()
 	helo := def.HELO
 	if helo == "" {

@@ -99,6 +99,31 @@ func BenchmarkInvoke(b *testing.B) {
 	}
 }
 
+// BenchmarkInvokeWith is BenchmarkInvoke through Program.RunWith, with
+// the binding in a local array instead of RunOptions.
+func BenchmarkInvokeWith(b *testing.B) {
+	prog := mustCompile(b, "echo $a + 1;", &compile.Options{Predefined: []compile.Predefined{{Name: "a"}}})
+	var out bytes.Buffer
+	out.Grow(64)
+	slot, _ := prog.GlobalSlot("a")
+	i := 0
+	b.ReportAllocs()
+	cpuStart, cpuOK := processCPUTime()
+	for b.Loop() {
+		out.Reset()
+		if err := prog.RunWith(context.Background(), &out, vm.Binding{Slot: slot, Value: vm.Int(i)}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	if cpuEnd, ok := processCPUTime(); cpuOK && ok {
+		b.ReportMetric(float64((cpuEnd-cpuStart).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+	if got, want := strings.TrimSpace(out.String()), strconv.Itoa(i); got != want {
+		b.Fatalf("output %q, want %q", got, want)
+	}
+}
+
 // BenchmarkAppendString shows that `$s .= "x"` costs the same per append
 // whatever the string's length: the time per append stays flat from 1,000
 // to 1,000,000 appends.

@@ -123,7 +123,7 @@ func (c *Call) Name() string { return c.name }
 func (c *Call) Context() context.Context { return c.th.ctx }
 
 // Host returns the opaque per-run host value given in RunOptions.Host.
-func (c *Call) Host() any { return c.th.opts.Host }
+func (c *Call) Host() any { return c.th.host }
 
 // Out returns the run's echo writer (never nil).
 func (c *Call) Out() io.Writer { return c.th.out }
@@ -327,7 +327,6 @@ func (l *Library) Invoke(name string, args ...Value) (Value, error) {
 	}
 	th := &thread{
 		ctx:    context.Background(),
-		opts:   &RunOptions{},
 		out:    io.Discard,
 		limits: Limits{}.withDefaults(),
 		stack:  make([]Value, 64),

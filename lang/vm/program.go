@@ -166,6 +166,19 @@ func (p *Program) GlobalNames() []string { return p.main.Globals }
 // returns at top level, and when a builtin ends the run with ErrHalt.
 // Otherwise it is an *Error with the position and HSL call stack.
 func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
+	return p.run(ctx, opts, nil, nil)
+}
+
+// RunWith runs the program once like Run, with echo output to out (nil
+// discards it) and the main script's globals set from bind. It takes no
+// RunOptions, so only out and the bound values escape to the heap. A
+// caller can keep bind in a local array, and the call then allocates
+// nothing beyond what the script itself allocates.
+func (p *Program) RunWith(ctx context.Context, out io.Writer, bind ...Binding) error {
+	return p.run(ctx, nil, out, bind)
+}
+
+func (p *Program) run(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -178,7 +191,7 @@ func (p *Program) Run(ctx context.Context, opts *RunOptions) error {
 			th = newThread(p)
 		}
 	}
-	err, ok := th.runSafely(ctx, opts)
+	err, ok := th.runSafely(ctx, opts, out, bind)
 	if !ok {
 		return err // the thread's state is suspect: let it go
 	}

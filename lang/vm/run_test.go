@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/halonsh/halonsh/lang/compile"
@@ -83,5 +84,49 @@ func TestRunStartsWithFreshGlobals(t *testing.T) {
 		if got := out.String(); got != "unset\n" {
 			t.Fatalf("run %d printed %q, want %q", i, got, "unset\n")
 		}
+	}
+}
+
+func TestRunWithBindsGlobals(t *testing.T) {
+	prog := mustCompile(t, `echo $a . " " . $b;`, &compile.Options{Predefined: []compile.Predefined{{Name: "a"}, {Name: "b"}}})
+	slotA, okA := prog.GlobalSlot("a")
+	slotB, okB := prog.GlobalSlot("b")
+	if !okA || !okB {
+		t.Fatal("predefined globals have no slot")
+	}
+	var out bytes.Buffer
+	err := prog.RunWith(context.Background(), &out, vm.Binding{Slot: slotA, Value: vm.Int(1)}, vm.Binding{Slot: slotB, Value: vm.String("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "1 x\n" {
+		t.Fatalf("printed %q, want %q", got, "1 x\n")
+	}
+
+	// The next run on the same pooled state must not see the bindings.
+	out.Reset()
+	err = prog.RunWith(context.Background(), &out)
+	if err == nil || !strings.Contains(err.Error(), "undefined variable $a") {
+		t.Fatalf("run without bindings: error %v, output %q", err, out.String())
+	}
+}
+
+func TestRunWithRejectsBadSlot(t *testing.T) {
+	prog := mustCompile(t, `echo 1;`, nil)
+	err := prog.RunWith(context.Background(), nil, vm.Binding{Slot: 5, Value: vm.Int(1)})
+	if err == nil || !strings.Contains(err.Error(), "slot 5 out of range") {
+		t.Fatalf("error %v", err)
+	}
+	err = prog.RunWith(context.Background(), nil, vm.Binding{Slot: -1, Value: vm.Int(1)})
+	if err == nil || !strings.Contains(err.Error(), "slot -1 out of range") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// A nil writer discards echo output.
+func TestRunWithNilWriter(t *testing.T) {
+	prog := mustCompile(t, `echo 1;`, nil)
+	if err := prog.RunWith(context.Background(), nil); err != nil {
+		t.Fatal(err)
 	}
 }

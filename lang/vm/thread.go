@@ -14,7 +14,7 @@ import (
 type thread struct {
 	prog      *Program
 	ctx       context.Context
-	opts      *RunOptions
+	host      any // RunOptions.Host
 	out       io.Writer
 	runValues map[any]any
 	limits    Limits
@@ -100,7 +100,7 @@ func (th *thread) reset() {
 	th.frames = th.frames[:0]
 	th.handlers = th.handlers[:0]
 	th.barriers = th.barriers[:0]
-	th.ctx, th.opts, th.out = nil, nil, nil
+	th.ctx, th.host, th.out = nil, nil, nil
 	if th.runValues != nil {
 		th.runValues = nil
 	}
@@ -115,7 +115,7 @@ func (th *thread) owner() any { return th }
 // runSafely runs the program and turns a Go panic of the interpreter into
 // a script error, so a bug ends one run, not the process. ok is false
 // after a panic.
-func (th *thread) runSafely(ctx context.Context, opts *RunOptions) (err error, ok bool) {
+func (th *thread) runSafely(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) (err error, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			for len(th.barriers) > 0 {
@@ -128,27 +128,32 @@ func (th *thread) runSafely(ctx context.Context, opts *RunOptions) (err error, o
 			ok = false
 		}
 	}()
-	return th.run(ctx, opts), true
+	return th.run(ctx, opts, out, bind), true
 }
 
-func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
-	if opts == nil {
-		opts = &RunOptions{}
-	}
+// run sets up and executes one run. The inputs come either in opts
+// (Program.Run) or, with opts nil, as out and bind alone
+// (Program.RunWith). In separate parameters, escape analysis sees that
+// the array behind bind is only read, so a RunWith caller can keep it on
+// its stack.
+func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) (err error) {
 	p := th.prog
 	th.start = time.Time{}
 	if p.runStart {
 		th.start = time.Now()
 	}
 	th.ctx = ctx
-	th.opts = opts
-	th.out = opts.Out
-	if th.out == nil {
-		th.out = io.Discard
-	}
 	th.limits = p.limits
-	if opts.Limits != (Limits{}) {
-		th.overrideLimits(opts.Limits)
+	if opts != nil {
+		out, bind = opts.Out, opts.Bind
+		th.host = opts.Host
+		if opts.Limits != (Limits{}) {
+			th.overrideLimits(opts.Limits)
+		}
+	}
+	th.out = out
+	if out == nil {
+		th.out = io.Discard
 	}
 	th.used = 0
 	th.chunk = min(th.limits.MaxInstructions, budgetChunk)
@@ -165,13 +170,13 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 		copy(th.statics, p.statics)
 	}
 	main := th.globals[len(th.globals)-1]
-	for _, b := range opts.Bind {
+	for _, b := range bind {
 		if uint(b.Slot) >= uint(len(main)) {
 			return fmt.Errorf("run: global slot %d out of range", b.Slot)
 		}
 		main[b.Slot] = b.Value
 	}
-	if len(opts.Globals) > 0 {
+	if opts != nil && len(opts.Globals) > 0 {
 		if err := th.setGlobals(opts.Globals); err != nil {
 			return err
 		}
@@ -194,7 +199,7 @@ func (th *thread) run(ctx context.Context, opts *RunOptions) (err error) {
 	if len(th.barriers) > 0 {
 		th.releaseBarriers(0)
 	}
-	if opts.Inspect != nil {
+	if opts != nil && opts.Inspect != nil {
 		opts.Inspect(th.global)
 	}
 	return err
@@ -338,8 +343,8 @@ func (th *thread) callFunction(f *Function, args []Value) (Value, error) {
 	return None, Errorf("cannot call this function")
 }
 
-// runTopLevel runs a module's top-level code, which takes no arguments
-// and has no cells, so the frame needs no binding.
+// runTopLevel runs a module's top-level code. Code without parameters
+// or cells needs no argument binding, so it enters its frame directly.
 func (th *thread) runTopLevel(p *Proto) error {
 	if len(p.Cells) > 0 || p.NumParams > 0 || len(th.frames) >= th.limits.MaxCallDepth {
 		_, err := th.callProto(p, nil, nil, nil)

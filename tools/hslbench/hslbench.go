@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 
 	"github.com/halonsh/halonsh/builtins"
 	"github.com/halonsh/halonsh/lang/compile"
@@ -30,11 +29,15 @@ var library = sync.OnceValue(func() *vm.Library {
 // P is a compiled program.
 type P struct {
 	prog *vm.Program
-	// idle caches one set of run options for back-to-back runs; concurrent
-	// runs allocate their own.
-	idle *atomic.Pointer[vm.RunOptions]
-	// slotA is the slot of $a, the global of the invoke workload.
-	slotA int
+	// globals are the predefined variables with their slots, resolved
+	// once at compile time so a run binds them without a name lookup in
+	// the program.
+	globals []global
+}
+
+type global struct {
+	name string
+	slot int
 }
 
 // Compile parses and compiles one HSL script. The loop workload runs
@@ -49,49 +52,69 @@ func Compile(name string, src []byte) (P, error) {
 	if err != nil {
 		return P{}, err
 	}
-	slotA, ok := prog.GlobalSlot("a")
-	if !ok {
-		slotA = -1
+	p := P{prog: prog}
+	for _, d := range predefined {
+		if slot, ok := prog.GlobalSlot(d.Name); ok {
+			p.globals = append(p.globals, global{name: d.Name, slot: slot})
+		}
 	}
-	return P{prog: prog, idle: new(atomic.Pointer[vm.RunOptions]), slotA: slotA}, nil
+	return p, nil
 }
 
 // Run executes the program once with the given globals, writing echo
-// output to out.
+// output to out. It is safe for concurrent use, and a run of the invoke
+// workload allocates nothing.
 func (p P) Run(globals map[string]any, out io.Writer) error {
-	opts := p.idle.Swap(nil)
-	if opts == nil {
-		opts = &vm.RunOptions{}
-	}
-	opts.Bind = opts.Bind[:0]
-	if v, ok := globals["a"]; ok && len(globals) == 1 && p.slotA >= 0 {
-		// The invoke workload's only global: one lookup, no map iteration.
-		x, isInt := v.(int)
-		if !isInt {
-			return fmt.Errorf("hslbench: global a has unsupported type %T", v)
-		}
-		opts.Bind = append(opts.Bind, vm.Binding{Slot: p.slotA, Value: vm.Int(x)})
-		globals = nil
-	}
-	for k, v := range globals {
-		slot, ok := p.prog.GlobalSlot(k)
+	// One map lookup per predefined name, which is cheaper than ranging
+	// over the map. The bindings stay in this stack array, because
+	// Program.RunWith does not retain them.
+	var buf [4]vm.Binding
+	bind := buf[:0]
+	for _, g := range p.globals {
+		v, ok := globals[g.name]
 		if !ok {
-			return fmt.Errorf("hslbench: global %s is not declared", k)
+			continue
 		}
-		var val vm.Value
-		switch x := v.(type) {
-		case int:
-			val = vm.Int(x)
-		case string:
-			val = vm.String(x)
-		default:
-			return fmt.Errorf("hslbench: global %s has unsupported type %T", k, v)
+		val, err := toValue(g.name, v)
+		if err != nil {
+			return err
 		}
-		opts.Bind = append(opts.Bind, vm.Binding{Slot: slot, Value: val})
+		bind = append(bind, vm.Binding{Slot: g.slot, Value: val})
 	}
-	opts.Out = out
-	err := p.prog.Run(context.Background(), opts)
-	opts.Out = nil
-	p.idle.Store(opts)
-	return err
+	if len(bind) != len(globals) {
+		return p.undeclared(globals)
+	}
+	return p.prog.RunWith(context.Background(), out, bind...)
+}
+
+// toValue converts a global of the kit (a Go int or string) to an HSL
+// value.
+func toValue(name string, v any) (vm.Value, error) {
+	switch x := v.(type) {
+	case int:
+		return vm.Int(x), nil
+	case string:
+		return vm.String(x), nil
+	}
+	return vm.None, fmt.Errorf("hslbench: global %s has unsupported type %T", name, v)
+}
+
+// undeclared returns the error for a global that the program does not
+// declare.
+func (p P) undeclared(globals map[string]any) error {
+	for name := range globals {
+		if !p.declares(name) {
+			return fmt.Errorf("hslbench: global %s is not declared", name)
+		}
+	}
+	return fmt.Errorf("hslbench: %d globals given, %d declared", len(globals), len(p.globals))
+}
+
+func (p P) declares(name string) bool {
+	for _, g := range p.globals {
+		if g.name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -318,3 +318,42 @@ func TestConcurrentSessions(t *testing.T) {
 		}
 	}
 }
+
+func TestCallbackGrowingGoroutineStack(t *testing.T) {
+	lib := openTestLibrary(t)
+	apply := declare(t, lib, "apply", ffi.Sint32, ffi.Pointer, ffi.Sint32, ffi.Sint32)
+	s := ffi.NewSession()
+
+	// The callback recurses with large frames, so the runtime moves the
+	// goroutine stack to a bigger one while C waits for the callback. The
+	// C call's result must still arrive.
+	const depth = 64
+	cb := newCallback(t, s, []ffi.Type{ffi.Sint32, ffi.Sint32}, ffi.Sint32, func(args []*ffi.Value) (ffi.Arg, error) {
+		return num(args[0].Number()*args[1].Number() + float64(recurseOnStack(depth))), nil
+	})
+	for i := range 20 {
+		result := make(chan error)
+		go func() { // a new goroutine starts with a small stack
+			v, err := apply.Call(s, []ffi.Arg{val(cb), num(float64(i)), num(3)})
+			if err == nil && v.Number() != float64(3*i+depth) {
+				err = fmt.Errorf("apply(cb, %d, 3) = %v, want %d", i, v.Number(), 3*i+depth)
+			}
+			result <- err
+		}()
+		if err := <-result; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// recurseOnStack calls itself n times with a 1 KiB frame each and returns n.
+//
+//go:noinline
+func recurseOnStack(n int) int {
+	var frame [1024]byte
+	frame[n%len(frame)] = 1
+	if n == 0 {
+		return int(frame[0]) - 1
+	}
+	return recurseOnStack(n-1) + int(frame[n%len(frame)])
+}

@@ -25,8 +25,9 @@ type Function struct {
 	ret      Type
 
 	// floating is set when a fixed parameter or the result is float or
-	// double. Such calls go through purego.RegisterFunc, which sorts
-	// arguments into integer and vector registers. All others take the
+	// double. Such calls, where callRegisters cannot make them, go through
+	// purego.RegisterFunc, which sorts arguments into integer and vector
+	// registers. Other calls that callRegisters cannot make take the
 	// faster purego.SyscallN.
 	floating bool
 

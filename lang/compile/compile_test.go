@@ -121,6 +121,21 @@ echo greet() . hello() . $count . m::$count;`,
 	}
 }
 
+// A top-level return ends only its own module's code: the importing
+// script still runs.
+func TestReturnInModuleEndsOnlyModule(t *testing.T) {
+	out, err := runDir(t, map[string]string{
+		"main.hsl": `import { f } from "m.hsl"; echo "main " . f(); return; echo "unreached";`,
+		"m.hsl":    `function f() { return "f"; } echo "module"; return; echo "unreached";`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "module\nmain f" {
+		t.Fatalf("output %q, want %q", out, "module\nmain f")
+	}
+}
+
 func TestImportErrors(t *testing.T) {
 	cases := []struct {
 		files map[string]string

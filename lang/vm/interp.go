@@ -530,16 +530,18 @@ reload:
 			}
 			goto reload
 		case OpHalt:
+			// Only top-level code contains OpHalt, and its normal end
+			// returns no error.
 			th.budget = budget
 			th.sp = sp
 			if len(th.handlers) == 0 && len(th.barriers) == 0 {
 				th.frames = th.frames[:baseFrame]
-				return None, errHaltRun
+				return None, nil
 			}
 			for len(th.frames) > baseFrame {
 				th.popFrame()
 			}
-			return None, errHaltRun
+			return None, nil
 
 		case OpClosure:
 			proto := consts[a].Function().proto

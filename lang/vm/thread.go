@@ -66,9 +66,6 @@ type barrierRecord struct {
 	unlock func()
 }
 
-// errHaltRun ends a run normally (top-level return).
-var errHaltRun = errors.New("halt")
-
 func newThread(p *Program) *thread {
 	th := &thread{prog: p}
 	th.stack = make([]Value, 256)
@@ -184,11 +181,9 @@ func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind
 
 	// Every module's top-level code, dependencies first.
 	for _, m := range p.modules {
+		// A module's top-level code ends without error at its end and at
+		// a top-level return.
 		err = th.runTopLevel(m.Init)
-		if err == errHaltRun {
-			err = nil
-			continue // the module's top-level code ended, possibly by return
-		}
 		if err != nil {
 			if errors.Is(err, ErrHalt) {
 				err = nil

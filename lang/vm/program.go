@@ -178,7 +178,7 @@ func (p *Program) RunWith(ctx context.Context, out io.Writer, bind ...Binding) e
 	return p.run(ctx, nil, out, bind)
 }
 
-func (p *Program) run(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) error {
+func (p *Program) run(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -191,10 +191,16 @@ func (p *Program) run(ctx context.Context, opts *RunOptions, out io.Writer, bind
 			th = newThread(p)
 		}
 	}
-	err, ok := th.runSafely(ctx, opts, out, bind)
-	if !ok {
-		return err // the thread's state is suspect: let it go
-	}
+
+	// A Go panic of the interpreter becomes a script error, so a bug ends
+	// one run, not the process. The panicking thread's state is suspect,
+	// so the recovery returns before the thread goes back to the pool.
+	defer func() {
+		if r := recover(); r != nil {
+			err = th.recovered(r)
+		}
+	}()
+	err = th.run(ctx, opts, out, bind)
 	th.reset()
 	if !p.idle.CompareAndSwap(nil, th) {
 		p.pool.Put(th)

@@ -3,6 +3,7 @@ package vm_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -128,5 +129,30 @@ func TestRunWithNilWriter(t *testing.T) {
 	prog := mustCompile(t, `echo 1;`, nil)
 	if err := prog.RunWith(context.Background(), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A Go panic during a run, here in the host's Inspect callback, becomes a
+// fatal script error, and later runs of the program still work.
+func TestPanicInRunBecomesError(t *testing.T) {
+	prog := mustCompile(t, `echo "ok";`, nil)
+	err := prog.Run(context.Background(), &vm.RunOptions{Inspect: func(func(string) (vm.Value, bool)) {
+		panic("inspect failed")
+	}})
+	var e *vm.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v, want a *vm.Error", err)
+	}
+	if !strings.Contains(e.Message, "internal error: inspect failed") {
+		t.Errorf("message %q", e.Message)
+	}
+	if !e.Fatal {
+		t.Error("the error is not fatal")
+	}
+	for i := range 3 {
+		out, err := run(t, prog, nil)
+		if err != nil || out != "ok" {
+			t.Fatalf("run %d after the panic: output %q, error %v", i, out, err)
+		}
 	}
 }

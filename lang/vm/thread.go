@@ -109,28 +109,21 @@ func (th *thread) reset() {
 
 func (th *thread) owner() any { return th }
 
-// runSafely runs the program and turns a Go panic of the interpreter into
-// a script error, so a bug ends one run, not the process. ok is false
-// after a panic.
-func (th *thread) runSafely(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) (err error, ok bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			for len(th.barriers) > 0 {
-				rec := th.barriers[len(th.barriers)-1]
-				th.barriers = th.barriers[:len(th.barriers)-1]
-				rec.unlock()
-			}
-			err = &Error{Message: fmt.Sprintf("internal error: %v", r), Pos: th.currentPos(), Fatal: true,
-				Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
-			ok = false
-		}
-	}()
-	return th.run(ctx, opts, out, bind), true
+// recovered releases the barriers a run that panicked still holds and
+// returns the panic as a fatal script error.
+func (th *thread) recovered(r any) error {
+	for len(th.barriers) > 0 {
+		rec := th.barriers[len(th.barriers)-1]
+		th.barriers = th.barriers[:len(th.barriers)-1]
+		rec.unlock()
+	}
+	return &Error{Message: fmt.Sprintf("internal error: %v", r), Pos: th.currentPos(), Fatal: true,
+		Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
 }
 
 // run sets up and executes one run. The inputs come either in opts
 // (Program.Run) or, with opts nil, as out and bind alone
-// (Program.RunWith). In separate parameters, escape analysis sees that
+// (Program.RunWith). In separate parameters, escape analysis finds that
 // the array behind bind is only read, so a RunWith caller can keep it on
 // its stack.
 func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind []Binding) (err error) {

@@ -268,6 +268,24 @@ func (c *Client) sweep() {
 	}
 }
 
+// HasIdle reports whether an open connection to remoteIP, reached as mx,
+// waits in the pool, so that the next attempt there will probably reuse
+// it rather than connect. An empty localIP matches any source address.
+// Another attempt may take the connection first.
+func (c *Client) HasIdle(mx, remoteIP, localIP string) bool {
+	remote, err := netip.ParseAddr(remoteIP)
+	if err != nil {
+		return false
+	}
+	var local netip.Addr
+	if localIP != "" {
+		if local, err = netip.ParseAddr(localIP); err != nil {
+			return false
+		}
+	}
+	return c.pool.hasIdle(mx, remote.Unmap(), local.Unmap(), time.Now())
+}
+
 // Deliver makes one attempt for every recipient of req and returns their
 // outcomes in the order of req.Recipients.
 func (c *Client) Deliver(ctx context.Context, req *Request) []Attempt {

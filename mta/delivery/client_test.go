@@ -638,3 +638,32 @@ func TestMXIncludeExclude(t *testing.T) {
 		t.Errorf("sinks received %d and %d messages, want 1 each", len(first.received()), len(second.received()))
 	}
 }
+
+func TestHasIdleAfterDelivery(t *testing.T) {
+	tb := newTestbed(t, Config{})
+	tb.sinkAt(t, "127.0.0.46", nil)
+	hop := fmt.Sprintf("127.0.0.46:%d", tb.port)
+
+	if tb.client.HasIdle("127.0.0.46", "127.0.0.46", "") {
+		t.Fatal("HasIdle before any connection")
+	}
+	src := Source{IP: netip.MustParseAddr("127.0.0.1")}
+	if a := tb.deliver(t, &Request{Recipients: []string{"u@idle.test"}, NextHop: hop, Source: src})[0]; !a.Delivered() {
+		t.Fatal(a.String())
+	}
+	if !tb.client.HasIdle("127.0.0.46", "127.0.0.46", "") {
+		t.Error("no idle connection after a delivery")
+	}
+	if !tb.client.HasIdle("127.0.0.46", "127.0.0.46", "127.0.0.1") {
+		t.Error("no idle connection from source 127.0.0.1")
+	}
+	if tb.client.HasIdle("127.0.0.46", "127.0.0.46", "127.0.0.2") {
+		t.Error("idle connection reported for another source address")
+	}
+	if tb.client.HasIdle("127.0.0.46", "127.0.0.47", "") {
+		t.Error("idle connection reported for another remote address")
+	}
+	if tb.client.HasIdle("127.0.0.46", "not an address", "") {
+		t.Error("idle connection reported for an invalid address")
+	}
+}

@@ -79,6 +79,27 @@ func (p *pool) get(k poolKey, now time.Time) (sc *smtpConn, stale []*smtpConn) {
 	return sc, stale
 }
 
+// hasIdle reports whether a connection to remote, named mx, is parked and
+// still fresh. An invalid local matches any source address.
+func (p *pool) hasIdle(mx string, remote, local netip.Addr, now time.Time) bool {
+	if p.idle <= 0 {
+		return false
+	}
+	sh := p.shard(poolKey{mx: mx, remote: netip.AddrPortFrom(remote, 0)})
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for k, list := range sh.m {
+		if k.mx != mx || k.remote.Addr() != remote || local.IsValid() && k.local != local {
+			continue
+		}
+		// The newest connection is last.
+		if len(list) > 0 && now.Sub(list[len(list)-1].lastUsed) < p.idle {
+			return true
+		}
+	}
+	return false
+}
+
 // put parks a connection; it reports false when the key already has the
 // maximum of idle connections, and the caller then closes sc.
 func (p *pool) put(sc *smtpConn) bool {

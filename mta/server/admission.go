@@ -8,6 +8,11 @@ import (
 // admission lets the policy engine decide the queue's pickups.
 type admission struct {
 	engine *policy.Engine
+	// idle reports whether an open connection waits for the entry's
+	// destination; nil means never. The connect interval of a policy
+	// spaces out new connections only, so a pickup that will reuse one
+	// neither waits for nor restarts it.
+	idle func(f *queue.Fields) bool
 }
 
 func (a *admission) Acquire(f *queue.Fields) (queue.Grant, *queue.Refusal) {
@@ -21,7 +26,11 @@ func (a *admission) Acquire(f *queue.Fields) (queue.Grant, *queue.Refusal) {
 		RemoteMX:        f.RemoteMX,
 		RecipientDomain: f.RecipientDomain,
 	}
-	lease, refusal, ok := a.engine.Pickup(&en)
+	pickup := a.engine.Pickup
+	if a.idle != nil && a.idle(f) {
+		pickup = a.engine.PickupOnConnection
+	}
+	lease, refusal, ok := pickup(&en)
 	if !ok {
 		r := &queue.Refusal{Reason: refusal.Reason.String(), RetryAt: refusal.Until}
 		if refusal.SubQueue != nil {

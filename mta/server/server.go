@@ -148,7 +148,7 @@ func New(opts Options) (*Server, error) {
 		Store:      &spoolStore{spool: sp},
 		Deliverer:  &outbound{spool: sp, client: s.client, cfg: &s.cfg},
 		Router:     &router{resolver: resolver},
-		Admission:  &admission{engine: s.engine},
+		Admission:  &admission{engine: s.engine, idle: s.idleConnection},
 		Clock:      opts.Clock,
 		Logger:     s.log,
 		AttemptLog: attemptLog,
@@ -366,6 +366,12 @@ func sameListeners(a, b *config.Config) bool {
 		}
 	}
 	return true
+}
+
+// idleConnection reports whether the delivery client holds an open
+// connection for the destination of f.
+func (s *Server) idleConnection(f *queue.Fields) bool {
+	return f.RemoteIP != "" && s.client.HasIdle(f.RemoteMX, f.RemoteIP, f.LocalIP)
 }
 
 // flushingFile closes the attempt log: the buffered lines first, then the

@@ -40,8 +40,10 @@ type entry struct {
 	retryIndex  int // index in Queue.retry, -1 when not there
 	expireIndex int // index in Queue.expire, -1 when not there
 
-	// Ready-list links and the sub-queue of the latest routing.
+	// Ready-list links and the sub-queue of the latest routing. priority
+	// is the message priority the entry was queued with.
 	prev, next *entry
+	priority   int
 	sq         *subqueue
 	hops       []Hop
 }
@@ -55,7 +57,8 @@ const (
 )
 
 // subqueue is one ready list: the entries with equal policy fields (except
-// the source IP) that are due, oldest first.
+// the source IP) that are due, highest priority first and oldest first
+// within a priority.
 type subqueue struct {
 	key       string
 	fields    Fields
@@ -63,6 +66,9 @@ type subqueue struct {
 
 	head, tail *entry
 	length     int
+	// bands has one element per priority in the list, highest first, with
+	// the last entry of that priority: a new entry goes right after it.
+	bands []band
 
 	state     subqueueState
 	parkUntil time.Time
@@ -72,18 +78,70 @@ type subqueue struct {
 	inflight  int
 }
 
+// band is the run of entries of one priority in a ready list.
+type band struct {
+	priority int
+	tail     *entry
+}
+
+// append adds e after the entries of its priority and of every higher
+// one. Messages carry few distinct priorities, so the scan is short.
 func (sq *subqueue) append(e *entry) {
-	e.prev, e.next = sq.tail, nil
-	if sq.tail != nil {
-		sq.tail.next = e
-	} else {
-		sq.head = e
+	p := e.msg.Priority
+	e.priority = p
+	i := 0
+	for i < len(sq.bands) && sq.bands[i].priority > p {
+		i++
 	}
-	sq.tail = e
+	if i < len(sq.bands) && sq.bands[i].priority == p {
+		sq.insertAfter(sq.bands[i].tail, e)
+		sq.bands[i].tail = e
+		return
+	}
+	var after *entry
+	if i > 0 {
+		after = sq.bands[i-1].tail
+	}
+	sq.insertAfter(after, e)
+	sq.bands = append(sq.bands, band{})
+	copy(sq.bands[i+1:], sq.bands[i:])
+	sq.bands[i] = band{priority: p, tail: e}
+}
+
+// insertAfter links e after at, or at the head when at is nil.
+func (sq *subqueue) insertAfter(at, e *entry) {
+	if at == nil {
+		e.prev, e.next = nil, sq.head
+		if sq.head != nil {
+			sq.head.prev = e
+		} else {
+			sq.tail = e
+		}
+		sq.head = e
+	} else {
+		e.prev, e.next = at, at.next
+		if at.next != nil {
+			at.next.prev = e
+		} else {
+			sq.tail = e
+		}
+		at.next = e
+	}
 	sq.length++
 }
 
 func (sq *subqueue) remove(e *entry) {
+	for i := range sq.bands {
+		if sq.bands[i].tail != e {
+			continue
+		}
+		if e.prev != nil && e.prev.priority == e.priority {
+			sq.bands[i].tail = e.prev
+		} else {
+			sq.bands = append(sq.bands[:i], sq.bands[i+1:]...)
+		}
+		break
+	}
 	if e.prev != nil {
 		e.prev.next = e.next
 	} else {

@@ -2,6 +2,8 @@ package vm
 
 import (
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -436,32 +438,49 @@ func ToInt32(f float64) int32 {
 }
 
 // appendUint formats n in decimal; it is the common case of echo and
-// string keys, kept free of strconv's general paths. It writes two digits
-// per division, which halves the chain of dependent divisions.
+// string keys, kept free of strconv's general paths. It writes the
+// digits in place, two per division, so a short number costs neither a
+// copy call nor a long chain of dependent divisions.
 func appendUint(dst []byte, n uint64) []byte {
 	if n < 10 {
 		return append(dst, byte('0'+n))
 	}
-	var buf [20]byte
-	i := len(buf)
+	width := decimalWidth(n)
+	start := len(dst)
+	dst = slices.Grow(dst, width)[:start+width]
+	out := dst[start:]
+	i := width
 	for n >= 100 {
 		q := n / 100
 		r := (n - q*100) * 2
 		i -= 2
-		buf[i+1] = digitPairs[r+1]
-		buf[i] = digitPairs[r]
+		out[i+1] = digitPairs[r+1]
+		out[i] = digitPairs[r]
 		n = q
 	}
 	if n >= 10 {
-		i -= 2
-		buf[i+1] = digitPairs[2*n+1]
-		buf[i] = digitPairs[2*n]
+		out[1] = digitPairs[2*n+1]
+		out[0] = digitPairs[2*n]
 	} else {
-		i--
-		buf[i] = byte('0' + n)
+		out[0] = byte('0' + n)
 	}
-	return append(dst, buf[i:]...)
+	return dst
 }
+
+// decimalWidth returns the number of decimal digits of n.
+func decimalWidth(n uint64) int {
+	// log10(2) is about 1233/4096, so w starts as the digit count of
+	// 2^Len64(n) and is one too high when n is below the power of ten
+	// under it.
+	w := (bits.Len64(n)*1233)>>12 + 1
+	if n < powersOf10[w-1] {
+		w--
+	}
+	return w
+}
+
+var powersOf10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // digitPairs holds "00" to "99": digitPairs[2*r:2*r+2] is r in decimal.
 const digitPairs = "00010203040506070809" +

@@ -142,8 +142,8 @@ func FormatNumber(f float64) string {
 // AppendNumber appends the display form of f (see FormatNumber) to dst.
 func AppendNumber(dst []byte, f float64) []byte {
 	if f >= 0 && f < 1e15 {
-		// The signed conversion is one instruction on amd64; the unsigned
-		// one branches.
+		// The signed conversion is one instruction on amd64, and the
+		// unsigned one branches.
 		if n := int64(f); float64(n) == f {
 			return appendUint(dst, uint64(n))
 		}
@@ -482,7 +482,7 @@ func decimalWidth(n uint64) int {
 var powersOf10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
-// digitPairs holds "00" to "99": digitPairs[2*r:2*r+2] is r in decimal.
+// digitPairs holds "00" to "99", so digitPairs[2*r:2*r+2] is r in decimal.
 const digitPairs = "00010203040506070809" +
 	"10111213141516171819" +
 	"20212223242526272829" +

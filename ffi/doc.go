@@ -38,9 +38,14 @@
 //
 // Misuse that this package can detect is a runtime error of the script,
 // never a crash: a wrong argument count or kind, a missing library or
-// symbol, NULL given to FFI::deref, FFI::string or FFI::memcpy. An invalid
-// non-NULL address cannot be detected and may crash the process, which is
-// why FFI is off unless the host enables it.
+// symbol, NULL given to FFI::deref, FFI::string or FFI::memcpy. Reads and
+// writes of C memory done in Go (Deref, ReadString, Memcpy) check the
+// bounds of buffers of known size (Allocate, CString,
+// ByRef and offsets into them, a *BoundsError), and turn a memory fault
+// at any other address into a *FaultError. Memory that is mapped but
+// belongs to something else is not detected: a write there corrupts it.
+// C code given an invalid pointer crashes the process, which is why FFI
+// is off unless the host enables it.
 //
 // Limits of purego v0.11.3 that scripts see:
 //

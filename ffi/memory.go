@@ -3,6 +3,8 @@ package ffi
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"unsafe"
 
@@ -11,6 +13,43 @@ import (
 
 // ErrNullPointer is returned when a read or write goes through a NULL pointer.
 var ErrNullPointer = errors.New("null pointer")
+
+// FaultError is returned when a read or write of C memory done in Go hits
+// an address that is not mapped or not accessible (SIGSEGV or SIGBUS).
+type FaultError struct {
+	Op   string  // "read" or "write"
+	Addr uintptr // the faulting address, or the start of the access when the runtime does not report it
+}
+
+func (e *FaultError) Error() string {
+	return fmt.Sprintf("invalid memory address %#x: the %s faulted", e.Addr, e.Op)
+}
+
+// guardFault runs access, a read or write of C memory at addr, and turns a
+// memory fault during it into a *FaultError instead of a crash of the
+// process. debug.SetPanicOnFault is per goroutine, and the previous setting
+// comes back on return. Any runtime error inside access counts as a
+// fault, because access touches only C memory. Other panics propagate.
+func guardFault(op string, addr uintptr, access func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if _, ok := r.(runtime.Error); !ok {
+			panic(r)
+		}
+		fault := &FaultError{Op: op, Addr: addr}
+		if withAddr, ok := r.(interface{ Addr() uintptr }); ok {
+			fault.Addr = withAddr.Addr()
+		}
+		err = fault
+	}()
+
+	access()
+	return nil
+}
 
 // libcNames are the sonames tried, in order, for the C allocator: glibc's
 // first, then the unversioned name that musl and development setups use.

@@ -1,6 +1,7 @@
 package ffi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -36,6 +37,78 @@ type valueExtra struct {
 
 	// owner is set while the value owns the memory it points to.
 	owner *ownership
+
+	// buffer is the block of known size that this pointer points into:
+	// memory from Allocate or CString, the cell of ByRef, or any of these
+	// through Offset. Reads and writes through the pointer must stay in
+	// it. Pointers from C have no buffer because their size is unknown.
+	buffer *buffer
+
+	// pointsAt is the address the pointer held when buffer was set. A C
+	// function can store another address through ByRef, and then the
+	// buffer no longer applies.
+	pointsAt uintptr
+}
+
+// buffer is a block of C memory of known size.
+type buffer struct {
+	start  uintptr
+	size   int
+	origin string // function that made it, for errors: "FFI::allocate", "FFI::cstring" or "FFI::byref"
+}
+
+// BoundsError is returned when a read or write through a pointer into a
+// buffer of known size would go outside it.
+type BoundsError struct {
+	Op         string // "read" or "write"
+	Size       int    // bytes the access needs
+	Offset     int64  // of the access from the start of the buffer
+	BufferSize int
+	Origin     string // the function that made the buffer
+}
+
+func (e *BoundsError) Error() string {
+	verb := map[string]string{"read": "reading", "write": "writing"}[e.Op]
+	what := "overruns"
+	if e.Offset < 0 {
+		what = "starts before"
+	}
+	return fmt.Sprintf("%s %d byte%s at offset %d %s the %d-byte buffer from %s",
+		verb, e.Size, plural(e.Size), e.Offset, what, e.BufferSize, e.Origin)
+}
+
+// setBuffer records that v points into buf.
+func (v *Value) setBuffer(buf *buffer) {
+	extra := v.ensureExtra()
+	extra.buffer = buf
+	extra.pointsAt = v.Address()
+}
+
+// span returns the buffer v points into and v's offset in it, or false
+// when the size of the memory at v is unknown.
+func (v *Value) span() (buf *buffer, offset int64, ok bool) {
+	if v.extra == nil || v.extra.buffer == nil {
+		return nil, 0, false
+	}
+	addr := v.Address()
+	if addr != v.extra.pointsAt {
+		return nil, 0, false
+	}
+	buf = v.extra.buffer
+	return buf, int64(addr) - int64(buf.start), true
+}
+
+// checkBounds returns a *BoundsError when accessing n bytes at v would go
+// outside the buffer v points into. Pointers of unknown size pass.
+func (v *Value) checkBounds(op string, n int) error {
+	buf, offset, ok := v.span()
+	if !ok {
+		return nil
+	}
+	if offset < 0 || offset+int64(n) > int64(buf.size) {
+		return &BoundsError{Op: op, Size: n, Offset: offset, BufferSize: buf.size, Origin: buf.origin}
+	}
+	return nil
 }
 
 // ensureExtra returns v.extra, creating it on first use.
@@ -174,7 +247,9 @@ func Allocate(size int) (*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ownedPointer(addr), nil
+	v := ownedPointer(addr)
+	v.setBuffer(&buffer{start: addr, size: size, origin: "FFI::allocate"})
+	return v, nil
 }
 
 // CString returns a pointer to a NUL-terminated C copy of s that the value
@@ -185,7 +260,9 @@ func CString(s string) (*Value, error) {
 		return nil, err
 	}
 	copy(bytesAt(addr, len(s)), s)
-	return ownedPointer(addr), nil
+	v := ownedPointer(addr)
+	v.setBuffer(&buffer{start: addr, size: len(s) + 1, origin: "FFI::cstring"})
+	return v, nil
 }
 
 // ownedPointer wraps C memory from cAlloc in a value that frees it.
@@ -249,6 +326,7 @@ func ByRef(v *Value) (*Value, error) {
 	}
 	ref := newValue(Pointer, uint64(cell))
 	ref.extra = &valueExtra{base: v}
+	ref.setBuffer(&buffer{start: cell, size: v.typ.Size(), origin: "FFI::byref"})
 	return ref, nil
 }
 
@@ -266,8 +344,15 @@ func Deref(p *Value, t Type) (*Value, error) {
 	if addr == 0 {
 		return nil, ErrNullPointer
 	}
-	bits := loadWord(addr, t)
+	if err := p.checkBounds("read", t.Size()); err != nil {
+		return nil, err
+	}
+	var bits uint64
+	err := guardFault("read", addr, func() { bits = loadWord(addr, t) })
 	runtime.KeepAlive(p)
+	if err != nil {
+		return nil, err
+	}
 	if t == Pointer && bits == 0 {
 		return nil, nil
 	}
@@ -282,11 +367,16 @@ func Offset(p *Value, offset int64) (*Value, error) {
 	}
 	q := newValue(Pointer, p.Bits()+uint64(offset))
 	q.extra = &valueExtra{base: p}
+	if buf, _, ok := p.span(); ok {
+		q.setBuffer(buf)
+	}
 	return q, nil
 }
 
-// Memcpy copies the bytes of data to the address in p. The caller
-// guarantees that len(data) bytes fit there.
+// Memcpy copies the bytes of data to the address in p. When p points into
+// a buffer of known size, a copy that does not fit is a *BoundsError.
+// Otherwise the caller guarantees the room, and an inaccessible address is
+// a *FaultError.
 func Memcpy(p *Value, data string) error {
 	if err := requirePointer(p); err != nil {
 		return err
@@ -295,13 +385,18 @@ func Memcpy(p *Value, data string) error {
 	if addr == 0 {
 		return ErrNullPointer
 	}
-	copy(bytesAt(addr, len(data)), data)
+	if err := p.checkBounds("write", len(data)); err != nil {
+		return err
+	}
+	err := guardFault("write", addr, func() { copy(bytesAt(addr, len(data)), data) })
 	runtime.KeepAlive(p)
-	return nil
+	return err
 }
 
 // ReadString copies size bytes at the address in p, or with a negative
-// size the bytes before the first NUL.
+// size the bytes before the first NUL. When p points into a buffer of
+// known size, the read must stay in it, and without a size the NUL must
+// come before its end. An inaccessible address is a *FaultError.
 func ReadString(p *Value, size int) (string, error) {
 	if err := requirePointer(p); err != nil {
 		return "", err
@@ -311,11 +406,48 @@ func ReadString(p *Value, size int) (string, error) {
 		return "", ErrNullPointer
 	}
 	if size < 0 {
-		size = cStringLen(addr)
+		n, err := stringLength(p, addr)
+		if err != nil {
+			return "", err
+		}
+		size = n
 	}
-	s := string(bytesAt(addr, size))
+	if err := p.checkBounds("read", size); err != nil {
+		return "", err
+	}
+
+	var s string
+	err := guardFault("read", addr, func() { s = string(bytesAt(addr, size)) })
 	runtime.KeepAlive(p)
+	if err != nil {
+		return "", err
+	}
 	return s, nil
+}
+
+// stringLength returns the number of bytes before the first NUL at addr,
+// which p holds, searching no further than the end of p's buffer when its
+// size is known.
+func stringLength(p *Value, addr uintptr) (int, error) {
+	buf, offset, ok := p.span()
+	if !ok {
+		var n int
+		err := guardFault("read", addr, func() { n = cStringLen(addr) })
+		return n, err
+	}
+
+	if offset < 0 || offset >= int64(buf.size) {
+		return 0, &BoundsError{Op: "read", Size: 1, Offset: offset, BufferSize: buf.size, Origin: buf.origin}
+	}
+	var n int
+	err := guardFault("read", addr, func() { n = bytes.IndexByte(bytesAt(addr, buf.size-int(offset)), 0) })
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("no NUL byte from offset %d to the end of the %d-byte buffer from %s (pass a size to read bytes without a NUL)", offset, buf.size, buf.origin)
+	}
+	return n, nil
 }
 
 func requirePointer(p *Value) error {

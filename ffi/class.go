@@ -29,8 +29,8 @@ func Install(lib *vm.Library, cfg Config) {
 }
 
 // NewClass returns the FFI class bound to cfg. When cfg disables FFI,
-// constructing the class and every static function raise "FFI is
-// disabled", because statics such as FFI::deref can read any address.
+// constructing the class and every static function raise ErrDisabled,
+// because statics such as FFI::deref can read any address.
 func NewClass(cfg Config) *vm.Class {
 	h := &hslFFI{cfg: cfg}
 	h.class = &vm.Class{
@@ -93,10 +93,11 @@ type staticFunc func(sc scriptCall, args []vm.Value) (vm.Value, error)
 func (h *hslFFI) static(name string, fn staticFunc) vm.BuiltinFunc {
 	full := "FFI::" + name
 	return func(c *vm.Call, args []vm.Value) (vm.Value, error) {
+		sc := scriptCall{Call: c, name: full}
 		if !h.cfg.Enabled {
-			return vm.None, &vm.Error{Message: ErrDisabled.Error()}
+			return vm.None, sc.wrap(ErrDisabled)
 		}
-		return fn(scriptCall{Call: c, name: full}, args)
+		return fn(sc, args)
 	}
 }
 
@@ -114,6 +115,9 @@ func (h *hslFFI) method(name string, fn func(sc scriptCall, lib *Library, args [
 // construct is FFI(path).
 func (h *hslFFI) construct(c *vm.Call, args []vm.Value) (vm.Value, error) {
 	sc := scriptCall{Call: c, name: "FFI"}
+	if !h.cfg.Enabled {
+		return vm.None, sc.wrap(ErrDisabled)
+	}
 	if err := sc.arity(args, 1, 1); err != nil {
 		return vm.None, err
 	}
@@ -122,7 +126,7 @@ func (h *hslFFI) construct(c *vm.Call, args []vm.Value) (vm.Value, error) {
 		return vm.None, err
 	}
 	if err := h.cfg.Allowed(path); err != nil {
-		return vm.None, &vm.Error{Message: err.Error()}
+		return vm.None, sc.wrap(err)
 	}
 	lib, err := OpenLibrary(path)
 	if err != nil {

@@ -271,8 +271,13 @@ echo $calls;
 
 func TestScriptDisabled(t *testing.T) {
 	disabled := ffi.Config{}
-	wantRuntimeError(t, disabled, `$x = FFI("libc.so.6");`, "FFI is disabled")
-	wantRuntimeError(t, disabled, `$x = FFI::allocate(8);`, "FFI is disabled")
+	wantRuntimeError(t, disabled, `$x = FFI("libc.so.6");`, "FFI(): "+ffi.ErrDisabled.Error())
+	wantRuntimeError(t, disabled, `$x = FFI::allocate(8);`, "FFI::allocate(): "+ffi.ErrDisabled.Error())
+	for _, hint := range []string{"--no-ffi", "scripting.ffi.libraries"} {
+		if !strings.Contains(ffi.ErrDisabled.Error(), hint) {
+			t.Errorf("the disabled message %q does not name %s", ffi.ErrDisabled, hint)
+		}
+	}
 
 	// A script that only mentions FFI still compiles and runs.
 	out, err := runScript(t, disabled, `if (false) { $x = FFI("libc.so.6"); } echo "ran";`)
@@ -283,7 +288,9 @@ func TestScriptDisabled(t *testing.T) {
 
 func TestScriptAllowList(t *testing.T) {
 	listed := ffi.Config{Enabled: true, Libraries: []string{"libm.so.6"}}
-	wantRuntimeError(t, listed, `$x = FFI("libc.so.6");`, `FFI: library "libc.so.6" is not allowed`)
+	wantRuntimeError(t, listed, `$x = FFI("libc.so.6");`, `FFI(): library "libc.so.6" is not allowed: `+
+		`add it to scripting.ffi.libraries in smtpd.yaml, spelled exactly as passed to FFI() `+
+		`(a soname and a full path to the same file do not match)`)
 
 	out, err := runScript(t, listed, `
 $pow = FFI("libm.so.6")->func("pow", [FFI::type("double"), FFI::type("double")], FFI::type("double"));

@@ -15,8 +15,10 @@ import (
 // Config.MaxAllocation is 0.
 const DefaultMaxAllocation = 64 << 20
 
-// ErrDisabled is returned by Config.Open when FFI is off.
-var ErrDisabled = errors.New("FFI is disabled")
+// ErrDisabled is returned by Config.Open when FFI is off. The message
+// includes how each host enables FFI.
+var ErrDisabled = errors.New("FFI is disabled (to enable it, list the library under " +
+	"scripting.ffi.libraries in smtpd.yaml for halonsh serve, or leave out --no-ffi for run, repl and simulate)")
 
 // Config sets whether scripts may use FFI and which libraries they may
 // load. The zero Config disables FFI.
@@ -62,7 +64,8 @@ func (c Config) Allowed(path string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("FFI: library %q is not allowed", path)
+	return fmt.Errorf("library %q is not allowed: add it to scripting.ffi.libraries in smtpd.yaml, "+
+		"spelled exactly as passed to FFI() (a soname and a full path to the same file do not match)", path)
 }
 
 // MaxAllocationBytes returns the effective FFI::allocate limit.

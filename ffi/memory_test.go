@@ -246,7 +246,8 @@ func TestConfigAllowList(t *testing.T) {
 		t.Errorf("listed path rejected after cleaning: %v", err)
 	}
 	err := listed.Allowed("libc.so.6")
-	wantError(t, err, `FFI: library "libc.so.6" is not allowed`)
+	wantError(t, err, `library "libc.so.6" is not allowed: add it to scripting.ffi.libraries in smtpd.yaml, `+
+		`spelled exactly as passed to FFI() (a soname and a full path to the same file do not match)`)
 	if _, err := listed.Open("libc.so.6"); err == nil {
 		t.Error("Open of an unlisted library succeeded")
 	}

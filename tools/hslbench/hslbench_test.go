@@ -87,7 +87,9 @@ func TestRunConcurrently(t *testing.T) {
 
 type mismatch struct{ got, want string }
 
-func (m *mismatch) Error() string { return "printed " + strconv.Quote(m.got) + ", want " + strconv.Quote(m.want) }
+func (m *mismatch) Error() string {
+	return "printed " + strconv.Quote(m.got) + ", want " + strconv.Quote(m.want)
+}
 
 func TestCompileError(t *testing.T) {
 	if _, err := Compile("bad.hsl", []byte("echo $nope;")); err == nil {

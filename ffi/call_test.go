@@ -717,3 +717,29 @@ func wantError(t *testing.T, err error, want string) {
 		t.Errorf("error = %q, want %q", err, want)
 	}
 }
+
+// A variadic function declared with the fixed types of one call takes a
+// double on every target, because the call then sets the vector register
+// count that variadic callees read on amd64.
+func TestVariadicDeclaredWithFixedDouble(t *testing.T) {
+	libc, err := ffi.OpenLibrary("libc.so.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snprintf := declare(t, libc, "snprintf", ffi.Sint32, ffi.Pointer, ffi.Uint64, ffi.Pointer, ffi.Double)
+	buf, err := ffi.Allocate(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := call(t, snprintf, val(buf), num(32), str("pi=%.3f"), num(3.14159))
+	if n.Number() != 8 {
+		t.Errorf("snprintf returned %v, want 8", n.Number())
+	}
+	got, err := ffi.ReadString(buf, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "pi=3.142" {
+		t.Errorf("snprintf wrote %q, want pi=3.142", got)
+	}
+}

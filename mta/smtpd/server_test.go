@@ -218,8 +218,23 @@ func TestMessageStoredBeforeReply(t *testing.T) {
 	}
 	got, _ := io.ReadAll(d)
 	d.Close()
-	if string(got) != body {
-		t.Errorf("stored data = %q, want %q", got, body)
+	hdr, rest, ok := strings.Cut(string(got), ";\r\n\t")
+	if !ok {
+		t.Fatalf("stored data %q has no Received header", got)
+	}
+	wantHdr := "Received: from client.test ([127.0.0.1])\r\n\tby mx.test (halonsh) with ESMTP id " + id
+	if hdr != wantHdr {
+		t.Errorf("Received header %q, want %q", hdr, wantHdr)
+	}
+	date, stored, _ := strings.Cut(rest, "\r\n")
+	if _, err := time.Parse(time.RFC1123Z, date); err != nil {
+		t.Errorf("Received header date %q: %v", date, err)
+	}
+	if stored != body {
+		t.Errorf("stored data after the Received header = %q, want %q", stored, body)
+	}
+	if m.Size != int64(len(got)) {
+		t.Errorf("Size = %d, want the %d bytes stored", m.Size, len(got))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
@@ -176,9 +177,18 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return ss.reply(err, "data")
 	}
 
+	// The trace header goes first, as RFC 5321 section 4.4 requires of
+	// every server that accepts a message for relaying or delivery.
+	hdr := ss.receivedHeader(tx)
+	if _, err := w.Write(hdr); err != nil {
+		w.Abort()
+		ss.s.log.Warn("smtpd: writing the Received header failed", "conn_id", ss.conn.info.ID, "tx_id", tx.ID, "error", err)
+		return ss.s.errInternal()
+	}
 	bp := copyBuffers.Get().(*[]byte)
 	n, err := io.CopyBuffer(w, r, *bp)
 	copyBuffers.Put(bp)
+	n += int64(len(hdr))
 	tx.Size = n
 	if err != nil {
 		w.Abort()
@@ -205,6 +215,41 @@ func (ss *session) Data(r io.Reader) (err error) {
 		"sender", tx.Sender, "recipients", len(tx.Recipients), "size", tx.Size)
 	ss.tx = nil
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + tx.ID}
+}
+
+// receivedHeader returns the Received header of tx: the client's HELO
+// name and address, this server's name, the protocol (ESMTPS under TLS,
+// RFC 3848), the transaction id that the logs carry, the recipient when
+// there is only one, and the time.
+func (ss *session) receivedHeader(tx *Transaction) []byte {
+	info := ss.conn.info
+	helo := info.HELO
+	if helo == "" {
+		helo = "unknown"
+	}
+	proto := "ESMTP"
+	if info.TLS != nil {
+		proto = "ESMTPS"
+	}
+	b := make([]byte, 0, 256)
+	b = fmt.Appendf(b, "Received: from %s ([%s])\r\n\tby %s (halonsh) with %s id %s",
+		sanitizeHeader(helo), info.RemoteAddr.Addr().Unmap(), ss.s.cfg.Hostname, proto, tx.ID)
+	if len(tx.Recipients) == 1 {
+		b = fmt.Appendf(b, "\r\n\tfor <%s>", sanitizeHeader(tx.Recipients[0].Address))
+	}
+	b = fmt.Appendf(b, ";\r\n\t%s\r\n", time.Now().Format(time.RFC1123Z))
+	return b
+}
+
+// sanitizeHeader keeps client-chosen text from breaking the header: line
+// breaks and other control characters become '?'.
+func sanitizeHeader(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // copyBuffers holds the buffers that move message data into the spool;

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,8 +63,14 @@ func TestDeliverAllOnce(t *testing.T) {
 			if r.from != m.from {
 				t.Errorf("%s: sender %q, want %q", r.to, r.from, m.from)
 			}
-			if bodyHash(r.data) != bodyHash(m.body) {
-				t.Errorf("%s: body of %d bytes differs from the %d bytes sent", r.to, len(r.data), len(m.body))
+			hdr, data, ok := splitReceived(r.data)
+			if !ok {
+				t.Errorf("%s: no Received header at the top", r.to)
+			} else if !strings.Contains(hdr, "for <"+r.to+">;") {
+				t.Errorf("%s: Received header %q does not name the recipient", r.to, hdr)
+			}
+			if bodyHash(data) != bodyHash(m.body) {
+				t.Errorf("%s: body of %d bytes differs from the %d bytes sent", r.to, len(data), len(m.body))
 			}
 		}
 	}

@@ -317,6 +317,26 @@ func messageBody(id string, size int) []byte {
 
 func bodyHash(b []byte) [32]byte { return sha256.Sum256(b) }
 
+// splitReceived separates the Received header the MTA adds from the
+// message as it was sent; ok is false when the data does not start with
+// one.
+func splitReceived(data []byte) (header string, rest []byte, ok bool) {
+	if !bytes.HasPrefix(data, []byte("Received: ")) {
+		return "", data, false
+	}
+	end := 0
+	for {
+		i := bytes.Index(data[end:], []byte("\r\n"))
+		if i < 0 {
+			return "", data, false
+		}
+		end += i + 2
+		if end >= len(data) || (data[end] != ' ' && data[end] != '\t') {
+			return string(data[:end]), data[end:], true
+		}
+	}
+}
+
 // inject sends the messages over sessions parallel SMTP sessions and
 // returns the messages the MTA accepted with 250.
 func inject(t *testing.T, addr string, msgs []testMessage, sessions int) []testMessage {

@@ -143,7 +143,9 @@ func (q *Queue) logOutcome(e *entry, msg *Message, o *outcome, final, def string
 		slog.String("recipient", msg.Recipient),
 		slog.String("subqueue", subqueue),
 		slog.String("outcome", final),
-		slog.Int("retry", msg.Retry),
+		// Retries made before this attempt, as in the attempt log and
+		// the hooks' $arguments.
+		slog.Int("retry", e.msg.Retry),
 	}
 	if r := o.result; r != nil {
 		if c := r.Connection; c != nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -181,7 +180,8 @@ type harness struct {
 	q     *Queue
 	store *memStore
 	del   *funcDeliverer
-	log   *syncBuffer
+	log   *syncBuffer // the attempt log
+	slog  *syncBuffer // the slog lines, as JSON
 }
 
 type syncBuffer struct {
@@ -212,11 +212,11 @@ func (s *syncBuffer) records(t *testing.T) []map[string]any {
 
 func newHarness(t *testing.T, cfgSrc string, del *funcDeliverer, adm Admission, hooks Hooks) *harness {
 	t.Helper()
-	h := &harness{store: newMemStore(), del: del, log: &syncBuffer{}}
+	h := &harness{store: newMemStore(), del: del, log: &syncBuffer{}, slog: &syncBuffer{}}
 	q, err := New(Options{
 		Config: testConfig(t, cfgSrc), Store: h.store, Deliverer: del, Router: &mxRouter{},
 		Admission: adm, Hooks: hooks, AttemptLog: h.log, Hostname: "mta.test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(h.slog, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -375,6 +375,21 @@ transportgroups:
 		}
 		if recs[i]["retry"] != float64(i) {
 			t.Errorf("line %d: retry %v, want %d", i, recs[i]["retry"], i)
+		}
+	}
+	// The slog line of each attempt counts retries as the attempt log does.
+	var lines []map[string]any
+	for _, l := range h.slog.records(t) {
+		if l["msg"] == "delivery attempt" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d delivery attempt log lines, want 3", len(lines))
+	}
+	for i := range lines {
+		if lines[i]["retry"] != recs[i]["retry"] {
+			t.Errorf("attempt %d: slog retry %v, attempt log retry %v", i, lines[i]["retry"], recs[i]["retry"])
 		}
 	}
 	if recs[2]["outcome"] != "DELIVERED" {

@@ -106,14 +106,15 @@ func runServe(args []string) int {
 
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	// The API keeps the listener, TLS and token it started with.
+	running := srv.Config().API
 	for sig := range signals {
 		if sig == syscall.SIGHUP {
-			before := srv.Config().API
 			if err := srv.Reload(); err != nil {
 				logger.Error("reload failed; the running configuration stays", "err", err)
 				continue
 			}
-			if after := srv.Config().API; after.Address != before.Address || after.CertFile != before.CertFile || after.KeyFile != before.KeyFile || after.Token != before.Token {
+			if after := srv.Config().API; after.Address != running.Address || after.CertFile != running.CertFile || after.KeyFile != running.KeyFile || after.Token != running.Token {
 				logger.Warn("the api section changed; the control API keeps its listener, TLS and token until halonsh serve restarts")
 			}
 			continue

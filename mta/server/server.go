@@ -59,6 +59,9 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	cfg    atomic.Pointer[config.Config]
+	// bound is the configuration whose listeners and spool are in use:
+	// those change only at a restart.
+	bound *config.Config
 	spool  *spool.Spool
 	client *delivery.Client
 	engine *policy.Engine
@@ -95,6 +98,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Store(cfg)
+	s.bound = cfg
 	polCfg, err := loadPolicy(cfg)
 	if err != nil {
 		return nil, err
@@ -341,7 +345,6 @@ func (s *Server) Reload() error {
 		return err
 	}
 
-	old := s.cfg.Load()
 	if polCfg == nil {
 		polCfg = &policy.Config{}
 	}
@@ -349,8 +352,8 @@ func (s *Server) Reload() error {
 	s.cfg.Store(cfg)
 	s.queue.SetConfig(cfg)
 	s.queue.SetHooks(hooks)
-	if !sameListeners(old, cfg) {
-		s.log.Warn("listener changes take effect at the next start")
+	if !sameListeners(s.bound, cfg) {
+		s.log.Warn("listener and spool changes take effect at the next start; the running ones stay")
 	}
 	s.log.Info("configuration reloaded", "file", cfg.File, "policy", cfg.PolicyFiles)
 	return nil

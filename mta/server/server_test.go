@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -111,4 +112,61 @@ func TestNewReportsConfigError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "smtpd.yaml:2:3: spool.paht: unknown key") {
 		t.Errorf("error = %v", err)
 	}
+}
+
+// The listener warning compares a reloaded configuration with the
+// listeners in use, not with the previous reload.
+func TestReloadWarnsAboutUnboundListeners(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "smtpd.yaml", reloadConfig)
+	logs := &lockedBuffer{}
+	srv, err := New(Options{
+		ConfigDir: dir,
+		SpoolDir:  filepath.Join(t.TempDir(), "spool"),
+		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
+	warnings := func() int { return strings.Count(logs.String(), "listener and spool changes take effect at the next start") }
+
+	writeFile(t, dir, "smtpd.yaml", strings.Replace(reloadConfig, "port: 0}", "port: 2999}", 1))
+	if err := srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if warnings() != 1 {
+		t.Fatalf("after a port change: %d warnings, want 1\n%s", warnings(), logs.String())
+	}
+
+	writeFile(t, dir, "smtpd.yaml", reloadConfig)
+	if err := srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if warnings() != 1 {
+		t.Errorf("after going back to the running listeners: %d warnings, want still 1", warnings())
+	}
+}
+
+// lockedBuffer collects log output written from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

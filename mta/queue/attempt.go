@@ -31,6 +31,10 @@ func (q *Queue) attempt(e *entry, sq *subqueue, transport *config.Transport, gra
 	hooks := q.hooks.Load().h
 	msg := e.msg.clone()
 
+	if q.journal != nil {
+		q.journal.Begin(&msg)
+	}
+
 	fields := sq.fields
 	fields.LocalIP = source.Address
 	info := grant.Info()

@@ -132,3 +132,9 @@ type Timer interface {
 	Stop() bool
 	Reset(d time.Duration) bool
 }
+
+// AttemptJournal records the start of each attempt where a crash of the
+// process leaves it readable, before anything of the attempt runs.
+type AttemptJournal interface {
+	Begin(m *Message)
+}

@@ -170,6 +170,10 @@ type Options struct {
 	Router    Router
 	// Admission is the queue policy engine; nil picks up without limits.
 	Admission Admission
+	// Journal, when set, hears of every attempt before its pre-delivery
+	// hook runs, so that a restart can tell which attempts a crash cut
+	// short (see AddInterrupted).
+	Journal AttemptJournal
 	// Hooks default to DefaultHooks.
 	Hooks Hooks
 	// Clock defaults to SystemClock.
@@ -188,6 +192,7 @@ type Queue struct {
 	deliverer Deliverer
 	router    Router
 	admission Admission
+	journal   AttemptJournal
 	clock     Clock
 	log       *slog.Logger
 	attempts  *attemptLog
@@ -255,6 +260,7 @@ func New(opts Options) (*Queue, error) {
 		deliverer:  opts.Deliverer,
 		router:     opts.Router,
 		admission:  opts.Admission,
+		journal:    opts.Journal,
 		clock:      opts.Clock,
 		log:        opts.Logger,
 		hostname:   opts.Hostname,
@@ -336,6 +342,30 @@ func (q *Queue) Add(msgs ...Message) {
 	}
 	q.mu.Unlock()
 	q.poke()
+}
+
+// AddInterrupted schedules entries whose last attempt the end of the
+// process cut short, such as a crash in a hook's C call. That attempt
+// counts as failed: the entry waits its transport's retry interval rather
+// than running again at once, so one message cannot crash the MTA at every
+// start. The new retry state is stored before the entries are added.
+func (q *Queue) AddInterrupted(msgs ...Message) {
+	now := q.clock.Now()
+	for i := range msgs {
+		m := &msgs[i]
+		t := q.transport(m.TransportID)
+		m.Retry++
+		delay := jitter(t.Retry.Intervals.Delay(m.Retry), t.Retry.Jitter)
+		m.NextAttempt = now.Add(delay)
+		m.LastResult = "interrupted: the process ended during an attempt"
+		if err := q.store.Update(m); err != nil {
+			q.log.Error("cannot store the retry state of an interrupted entry",
+				"msg_id", m.TransactionID, "queue_id", m.ID, "err", err)
+		}
+		q.log.Warn("entry was in an attempt when the process ended; counted as a failed attempt",
+			"msg_id", m.TransactionID, "queue_id", m.ID, "recipient", m.Recipient, "retry", m.Retry, "delay", delay)
+	}
+	q.Add(msgs...)
 }
 
 // transport returns the entry's transport, or the default one when the id

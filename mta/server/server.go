@@ -56,12 +56,12 @@ type Options struct {
 
 // Server is a running MTA.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	cfg    atomic.Pointer[config.Config]
+	opts Options
+	log  *slog.Logger
+	cfg  atomic.Pointer[config.Config]
 	// bound is the configuration whose listeners and spool are in use:
 	// those change only at a restart.
-	bound *config.Config
+	bound  *config.Config
 	spool  *spool.Spool
 	client *delivery.Client
 	engine *policy.Engine
@@ -70,6 +70,7 @@ type Server struct {
 	smtpds     []*smtpd.Server
 	listeners  []net.Listener
 	attemptLog io.Closer
+	journal    *attemptJournal
 
 	reloadMu sync.Mutex
 	stop     chan struct{}
@@ -113,6 +114,11 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.spool = sp
+	journal, started, err := openJournal(spoolDir, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.journal = journal
 
 	resolver, err := newResolver(cfg.Resolver)
 	if err != nil {
@@ -157,6 +163,7 @@ func New(opts Options) (*Server, error) {
 		Logger:     s.log,
 		AttemptLog: attemptLog,
 		Hostname:   hostname,
+		Journal:    journal,
 	})
 	if err != nil {
 		return nil, err
@@ -188,13 +195,16 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 
-	entries := 0
+	entries, cutShort := 0, 0
 	for _, m := range recovered {
 		msgs := queueMessages(m)
 		entries += len(msgs)
-		s.queue.Add(msgs...)
+		cut, rest := interrupted(msgs, started)
+		cutShort += len(cut)
+		s.queue.Add(rest...)
+		s.queue.AddInterrupted(cut...)
 	}
-	s.log.Info("spool recovered", "dir", spoolDir, "messages", len(recovered), "entries", entries)
+	s.log.Info("spool recovered", "dir", spoolDir, "messages", len(recovered), "entries", entries, "interrupted", cutShort)
 	ok = true
 	return s, nil
 }
@@ -302,6 +312,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	// Every attempt has concluded or been requeued: nothing is cut short.
+	errs = append(errs, s.journal.Close(true))
 	errs = append(errs, s.closeResources())
 	s.log.Info("stopped")
 	return errors.Join(errs...)
@@ -314,6 +326,9 @@ func (s *Server) closeResources() error {
 	}
 	if s.client != nil {
 		errs = append(errs, s.client.Close())
+	}
+	if s.journal != nil {
+		errs = append(errs, s.journal.Close(false))
 	}
 	if s.spool != nil {
 		errs = append(errs, s.spool.Close())

@@ -134,7 +134,9 @@ func TestReloadWarnsAboutUnboundListeners(t *testing.T) {
 		defer cancel()
 		srv.Shutdown(ctx)
 	}()
-	warnings := func() int { return strings.Count(logs.String(), "listener and spool changes take effect at the next start") }
+	warnings := func() int {
+		return strings.Count(logs.String(), "listener and spool changes take effect at the next start")
+	}
 
 	writeFile(t, dir, "smtpd.yaml", strings.Replace(reloadConfig, "port: 0}", "port: 2999}", 1))
 	if err := srv.Reload(); err != nil {

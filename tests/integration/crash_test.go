@@ -39,12 +39,30 @@ func freePort(t *testing.T) int {
 // serveProcess is a running `halonsh serve`.
 type serveProcess struct {
 	cmd *exec.Cmd
-	log *bytes.Buffer
+	log *lockedBuffer
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (p *serveProcess) logBytes() []byte {
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	return bytes.Clone(p.log.b.Bytes())
 }
 
 func startServe(t *testing.T, bin, dir, spoolDir, addr string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{log: &bytes.Buffer{}}
+	p := &serveProcess{log: &lockedBuffer{}}
 	p.cmd = exec.Command(bin, "serve", "--config", dir, "--spool", spoolDir, "--log-level", "warn")
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -153,6 +171,14 @@ func TestKillNineLosesNothing(t *testing.T) {
 		return true
 	})
 
+	// Entries whose attempt the kill cut short wait one retry interval
+	// (1s here) before they go again, and then leave the spool.
+	queueDir := filepath.Join(spoolDir, "queue")
+	waitUntil(t, 30*time.Second, "an empty spool", func() bool {
+		left, _ := os.ReadDir(queueDir)
+		return len(left) == 0
+	})
+
 	copies := map[string]int{}
 	for _, s := range sinks {
 		for _, r := range s.snapshot() {
@@ -172,10 +198,71 @@ func TestKillNineLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := second.cmd.Wait(); err != nil {
-		t.Errorf("halonsh serve after SIGTERM: %v\n%s", err, second.log.String())
+		t.Errorf("halonsh serve after SIGTERM: %v\n%s", err, second.logBytes())
 	}
-	left, _ := os.ReadDir(filepath.Join(spoolDir, "queue"))
-	if len(left) != 0 {
-		t.Errorf("%d message files left in the spool after every message was delivered", len(left))
+}
+
+// TestCrashedAttemptWaits kills `halonsh serve` while an attempt waits
+// for the server's reply to the message, as a crash in a hook would, and
+// checks that after the restart the entry counts that attempt as failed
+// and waits its retry interval instead of running again at once. A clean
+// stop afterwards leaves no journal behind.
+func TestCrashedAttemptWaits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the halonsh binary")
+	}
+	bin := buildHalonsh(t)
+	dnsAddr := startDNS(t, 1)
+	sinks, sinkPort := startSinks(t, 1, nil)
+	sinks[0].delay = 20 * time.Second
+	port := freePort(t)
+	dir := mtaConfig(t, dnsAddr, sinkPort, "", "")
+	cfgPath := filepath.Join(dir, "smtpd.yaml")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.Replace(cfg, []byte("port: 0"), []byte(fmt.Sprintf("port: %d", port)), 1)
+	cfg = bytes.Replace(cfg, []byte(`intervals: "1s"`), []byte(`intervals: "1h"`), 1)
+	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spoolDir := filepath.Join(dir, "spool")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+
+	first := startServe(t, bin, dir, spoolDir, addr)
+	to := "stuck@" + domainName(0)
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendMail("s@origin.test", []string{to}, bytes.NewReader(messageBody(to, 512))); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	rcpts := func() int {
+		sinks[0].mu.Lock()
+		defer sinks[0].mu.Unlock()
+		return sinks[0].rcpts
+	}
+	waitUntil(t, 30*time.Second, "the attempt at the sink", func() bool { return rcpts() == 1 })
+	first.cmd.Process.Signal(syscall.SIGKILL)
+	first.cmd.Wait()
+
+	second := startServe(t, bin, dir, spoolDir, addr)
+	waitUntil(t, 10*time.Second, "the interrupted attempt in the log", func() bool {
+		return bytes.Contains(second.logBytes(), []byte("counted as a failed attempt"))
+	})
+	time.Sleep(2 * time.Second)
+	if n := rcpts(); n != 1 {
+		t.Errorf("the sink saw %d attempts, want the entry waiting its 1h retry interval after the restart", n)
+	}
+	if !bytes.Contains(second.logBytes(), []byte("retry=1")) {
+		t.Errorf("log does not give the new retry count:\n%s", second.logBytes())
+	}
+
+	second.cmd.Process.Signal(syscall.SIGTERM)
+	if err := second.cmd.Wait(); err != nil {
+		t.Errorf("halonsh serve after SIGTERM: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(spoolDir, "attempts.journal")); !os.IsNotExist(err) {
+		t.Errorf("attempt journal after a clean stop: %v, want it removed", err)
 	}
 }

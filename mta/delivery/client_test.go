@@ -667,3 +667,33 @@ func TestHasIdleAfterDelivery(t *testing.T) {
 		t.Error("idle connection reported for an invalid address")
 	}
 }
+
+// The cache holds at most MaxEntries answers, rounded up to a whole
+// number per shard, however many names are looked up.
+func TestResolverCacheBounded(t *testing.T) {
+	z := startDNS(t)
+	for i := range 300 {
+		z.add(t, fmt.Sprintf("h%d.bound.test. 3600 IN A 127.0.0.17", i))
+	}
+	r, err := NewResolver(ResolverConfig{Servers: []string{z.addr}, MaxEntries: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 300 {
+		if _, err := r.LookupAddrs(ctx, fmt.Sprintf("h%d.bound.test", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for i := range r.shards {
+		n := len(r.shards[i].m)
+		if n > r.perShard {
+			t.Errorf("shard %d holds %d answers, more than its %d", i, n, r.perShard)
+		}
+		total += n
+	}
+	if total > 64 {
+		t.Errorf("cache holds %d answers, want at most 64", total)
+	}
+}

@@ -26,6 +26,9 @@ type ResolverConfig struct {
 	// NegativeTTL is how long a "no such name" or "no data" answer is
 	// cached when it carries no SOA record; 0 means 60 s.
 	NegativeTTL time.Duration
+	// MaxEntries bounds the cached answers; 0 means 10,000. When the cache
+	// is full, expired answers go first, then arbitrary ones.
+	MaxEntries int
 }
 
 // Resolver looks up MX and address records through fixed DNS servers and
@@ -38,6 +41,8 @@ type Resolver struct {
 	seed   maphash.Seed
 	shards [cacheShards]cacheShard
 	now    func() time.Time
+	// perShard is the share of MaxEntries of one shard.
+	perShard int
 }
 
 const cacheShards = 64
@@ -79,6 +84,9 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 	if cfg.NegativeTTL <= 0 {
 		cfg.NegativeTTL = time.Minute
 	}
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = 10000
+	}
 
 	r := &Resolver{
 		cfg:  cfg,
@@ -86,6 +94,8 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 		tcp:  &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		seed: maphash.MakeSeed(),
 		now:  time.Now,
+		// Rounded up, so a small limit still caches something per shard.
+		perShard: (cfg.MaxEntries + cacheShards - 1) / cacheShards,
 	}
 	for i := range r.shards {
 		r.shards[i].m = make(map[cacheKey]*cacheEntry)
@@ -242,6 +252,9 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 				}
 			}
 		}
+		if !ok && len(sh.m) >= r.perShard {
+			r.evict(sh)
+		}
 		e = &cacheEntry{ready: make(chan struct{})}
 		sh.m[key] = e
 		sh.mu.Unlock()
@@ -260,6 +273,32 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 		}
 		close(e.ready)
 		return rrs, aerr
+	}
+}
+
+// evict makes room in a full shard: it drops the expired answers, or
+// else one answer chosen by map order. Lookups in flight stay. Called
+// with sh.mu held.
+func (r *Resolver) evict(sh *cacheShard) {
+	now := r.now()
+	var victim *cacheKey
+	for k, e := range sh.m {
+		select {
+		case <-e.ready:
+		default:
+			continue
+		}
+		if !now.Before(e.expires) {
+			delete(sh.m, k)
+			continue
+		}
+		if victim == nil {
+			k := k
+			victim = &k
+		}
+	}
+	if len(sh.m) >= r.perShard && victim != nil {
+		delete(sh.m, *victim)
 	}
 }
 

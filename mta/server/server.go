@@ -243,7 +243,7 @@ func newResolver(rc config.Resolver) (*delivery.Resolver, error) {
 			}
 		}
 	}
-	return delivery.NewResolver(delivery.ResolverConfig{Servers: servers, Timeout: rc.Timeout})
+	return delivery.NewResolver(delivery.ResolverConfig{Servers: servers, Timeout: rc.Timeout, MaxEntries: rc.CacheSize})
 }
 
 // Start accepts mail on every listener and starts delivering.

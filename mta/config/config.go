@@ -65,8 +65,11 @@ type Config struct {
 
 // Server is one inbound SMTP server with its listeners.
 type Server struct {
-	ID        string
-	Hostname  string // greeting and EHLO name; default the host name
+	ID string
+	// Hostname is the greeting and EHLO-reply name; default the host
+	// name. The first server's is also the MTA's own name in outbound
+	// EHLO (for transports without one) and in DSNs.
+	Hostname  string
 	Listeners []Listener
 	// Transport is the transport id given to accepted mail; default the
 	// first transport.
@@ -103,8 +106,8 @@ type Spool struct {
 
 // Resolver is the DNS resolver used for MX and address lookups.
 type Resolver struct {
-	// Address is the server's host:port; "" uses the first nameserver of
-	// /etc/resolv.conf.
+	// Address is the server's IP:port; "" uses the nameservers of
+	// /etc/resolv.conf, in order.
 	Address string
 	Timeout time.Duration // per query, default 5s
 	// CacheSize is the maximum number of cached DNS responses (default

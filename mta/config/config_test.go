@@ -223,3 +223,17 @@ func TestAPIRequiresToken(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestResolverAddressNeedsPort(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1", "localhost:53", "dns.example"} {
+		src := "resolver:\n  address: " + addr + "\n"
+		_, err := Parse("smtpd.yaml", []byte(src), t.TempDir())
+		want := `smtpd.yaml:2:12: resolver.address: invalid DNS server "` + addr + `": want IP:port`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("address %s: error = %v, want %q", addr, err, want)
+		}
+	}
+	if _, err := Parse("smtpd.yaml", []byte("resolver:\n  address: 127.0.0.1:53\n"), t.TempDir()); err != nil {
+		t.Errorf("127.0.0.1:53 refused: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/tls"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,14 @@ func (r *rawConfig) decode(d *decoder, doc *yaml.Node) {
 		},
 		"resolver": func(n *yaml.Node, key string) {
 			d.mapping(n, key, map[string]field{
-				"address":   d.str(&r.resolver.Address),
+				"address": func(n *yaml.Node, key string) {
+					d.str(&r.resolver.Address)(n, key)
+					if a := r.resolver.Address; a != "" {
+						if _, err := netip.ParseAddrPort(a); err != nil {
+							d.errorf(n, key, "invalid DNS server %q: want IP:port, such as 127.0.0.1:53", a)
+						}
+					}
+				},
 				"timeout":   d.duration(&r.resolver.Timeout),
 				"cachesize": d.integer(&r.resolver.CacheSize, 0),
 			})

@@ -124,20 +124,21 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The MTA's own name, for the EHLO of transports that set none and
+	// for the DSNs it writes: the first server's hostname, else the OS's.
 	hostname, _ := os.Hostname()
+	if len(cfg.Servers) > 0 && cfg.Servers[0].Hostname != "" {
+		hostname = cfg.Servers[0].Hostname
+	}
 	if hostname == "" {
 		hostname = "localhost"
 	}
 	// Each attempt carries its transport's connection.maxreuse; the
 	// default transport's is the client's fallback.
 	def := cfg.DefaultTransport()
-	helo := def.HELO
-	if helo == "" {
-		helo = hostname
-	}
 	s.client = delivery.NewClient(delivery.Config{
 		Resolver:           resolver,
-		HELO:               helo,
+		HELO:               hostname,
 		MaxMessagesPerConn: def.MaxMessagesPerConnection,
 		Logger:             s.log,
 	})
@@ -368,22 +369,14 @@ func (s *Server) Reload() error {
 	s.queue.SetConfig(cfg)
 	s.queue.SetHooks(hooks)
 	if !sameListeners(s.bound, cfg) {
-		s.log.Warn("listener and spool changes take effect at the next start; the running ones stay")
+		s.log.Warn("changes to servers and spool take effect at the next start; the running ones stay")
 	}
 	s.log.Info("configuration reloaded", "file", cfg.File, "policy", cfg.PolicyFiles)
 	return nil
 }
 
 func sameListeners(a, b *config.Config) bool {
-	if len(a.Servers) != len(b.Servers) || a.Spool != b.Spool {
-		return false
-	}
-	for i := range a.Servers {
-		if fmt.Sprint(a.Servers[i].Listeners) != fmt.Sprint(b.Servers[i].Listeners) {
-			return false
-		}
-	}
-	return true
+	return a.Spool == b.Spool && fmt.Sprint(a.Servers) == fmt.Sprint(b.Servers)
 }
 
 // idleConnection reports whether the delivery client holds an open

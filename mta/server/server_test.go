@@ -135,7 +135,7 @@ func TestReloadWarnsAboutUnboundListeners(t *testing.T) {
 		srv.Shutdown(ctx)
 	}()
 	warnings := func() int {
-		return strings.Count(logs.String(), "listener and spool changes take effect at the next start")
+		return strings.Count(logs.String(), "changes to servers and spool take effect at the next start")
 	}
 
 	writeFile(t, dir, "smtpd.yaml", strings.Replace(reloadConfig, "port: 0}", "port: 2999}", 1))

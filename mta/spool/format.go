@@ -120,6 +120,11 @@ func readRecords(buf []byte, base int64) ([]record, error) {
 			return recs, &errTorn{base + int64(off), "short record header"}
 		}
 
+		// A log segment is filled with zeros before use, so a header of
+		// zeros is where its records end; no record has type 0.
+		if allZero(rest[:recordHeaderSize]) {
+			return recs, &errTorn{base + int64(off), "end of the records"}
+		}
 		n := binary.LittleEndian.Uint32(rest[0:4])
 		if n > maxRecordSize {
 			return recs, corruptf("record at offset %d has length %d", base+int64(off), n)
@@ -140,6 +145,15 @@ func readRecords(buf []byte, base int64) ([]record, error) {
 		off += end
 	}
 	return recs, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // replay builds the current message state from the records of a file.

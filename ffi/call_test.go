@@ -597,7 +597,7 @@ func TestVariadicArguments(t *testing.T) {
 	_, err := sumVarargs.Call(nil, []ffi.Arg{num(1), num(5)})
 	wantError(t, err, "sum_varargs(): argument 2: expected FFIValue for variadic argument, got number")
 	_, err = sumVarargs.Call(nil, nil)
-	wantError(t, err, "sum_varargs(): expected at least 1 arguments, got 0")
+	wantError(t, err, "sum_varargs(): expected at least 1 argument, got 0")
 }
 
 func TestVariadicFloatingPointOnAMD64(t *testing.T) {
@@ -627,9 +627,9 @@ func TestCallErrors(t *testing.T) {
 	idPointer := declare(t, lib, "id_pointer", ffi.Pointer, ffi.Pointer)
 
 	_, err := idS32.Call(nil, nil)
-	wantError(t, err, "id_s32(): expected 1 arguments, got 0")
+	wantError(t, err, "id_s32(): expected 1 argument, got 0")
 	_, err = idS32.Call(nil, []ffi.Arg{num(1), num(2)})
-	wantError(t, err, "id_s32(): expected 1 arguments, got 2")
+	wantError(t, err, "id_s32(): expected 1 argument, got 2")
 	_, err = idS32.Call(nil, []ffi.Arg{str("7")})
 	wantError(t, err, "id_s32(): argument 1: expected number, got string")
 	_, err = idS32.Call(nil, []ffi.Arg{num(math.NaN())})

@@ -317,7 +317,7 @@ func TestScriptErrors(t *testing.T) {
 		{`FFI::attach(FFI::allocate(1));`, "FFI::attach(): the value already owns its memory"},
 		{`FFI::attach(FFI::cstring("x"), "free");`, "FFI::attach(): argument 2 (destructor) must be an FFIFunction, got string"},
 		{`$f = FFI("libc.so.6")->func("strlen", [FFI::type("pointer")], FFI::type("uint64")); $f();`,
-			"strlen(): expected 1 arguments, got 0"},
+			"strlen(): expected 1 argument, got 0"},
 		{`$f = FFI("libc.so.6")->func("strlen", [FFI::type("pointer")], FFI::type("uint64")); $f(12);`,
 			"strlen(): argument 1: expected FFIValue of type pointer, string or none, got number"},
 		{`$f = FFI("libc.so.6")->func("abs", [FFI::type("sint32")], FFI::type("sint32")); $f(true);`,

@@ -247,9 +247,9 @@ func (f *Function) checkCount(n int) error {
 	fixed := len(f.params)
 	switch {
 	case f.variadic && n < fixed:
-		return fmt.Errorf("%s(): expected at least %d arguments, got %d", f.name, fixed, n)
+		return fmt.Errorf("%s(): expected at least %d argument%s, got %d", f.name, fixed, plural(fixed), n)
 	case !f.variadic && n != fixed:
-		return fmt.Errorf("%s(): expected %d arguments, got %d", f.name, fixed, n)
+		return fmt.Errorf("%s(): expected %d argument%s, got %d", f.name, fixed, plural(fixed), n)
 	case n > MaxArguments:
 		return fmt.Errorf("%s(): %d arguments given, at most %d are supported", f.name, n, MaxArguments)
 	}

@@ -26,6 +26,9 @@ func init() {
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
+	if helpRequested(args) {
+		fl.SetOutput(stdout)
+	}
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "Usage: halonsh check [flags] FILE...")
 		fmt.Fprintln(fl.Output(), "Parses and compiles each HSL file and prints every error as FILE:LINE:COL: message.")

@@ -77,14 +77,17 @@ func TestCheckNoArguments(t *testing.T) {
 }
 
 func TestCheckHelp(t *testing.T) {
-	_, errOut, code := runCheckForTest(t, "--help")
+	out, errOut, code := runCheckForTest(t, "--help")
 	if code != 0 {
 		t.Errorf("exit %d, want 0", code)
 	}
 	for _, want := range []string{"Usage: halonsh check [flags] FILE...", "-ast"} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("help lacks %q:\n%s", want, errOut)
+		if !strings.Contains(out, want) {
+			t.Errorf("help on stdout lacks %q:\n%s", want, out)
 		}
+	}
+	if errOut != "" {
+		t.Errorf("help wrote to stderr: %q", errOut)
 	}
 }
 

@@ -25,6 +25,9 @@ func init() {
 // runtime error, 2 on a syntax or compile error.
 func runScript(args []string) int {
 	fl := flag.NewFlagSet("run", flag.ContinueOnError)
+	if helpRequested(args) {
+		fl.SetOutput(os.Stdout)
+	}
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "Usage: halonsh run [flags] FILE.hsl")
 		fmt.Fprintln(fl.Output(), "Compiles the script and runs it; echo writes to stdout.")

@@ -28,6 +28,9 @@ func init() {
 
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	if helpRequested(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: halonsh serve --config DIR [flags]")
 		fmt.Fprintln(fs.Output())

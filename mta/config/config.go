@@ -76,6 +76,10 @@ type Server struct {
 	Transport string
 	// MaxConnections caps simultaneous inbound sessions (default 1000).
 	MaxConnections int
+	// Clients are the networks whose hosts may connect (default the
+	// loopback networks, 127.0.0.0/8 and ::1/128). Accepted mail is
+	// relayed, so this is what keeps the server from being an open relay.
+	Clients []netip.Prefix
 	// MaxMessageSize is the largest accepted message in bytes (default
 	// 25 MiB).
 	MaxMessageSize int64

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -235,5 +236,28 @@ func TestResolverAddressNeedsPort(t *testing.T) {
 	}
 	if _, err := Parse("smtpd.yaml", []byte("resolver:\n  address: 127.0.0.1:53\n"), t.TempDir()); err != nil {
 		t.Errorf("127.0.0.1:53 refused: %v", err)
+	}
+}
+
+func TestServerClients(t *testing.T) {
+	cfg, err := Parse("smtpd.yaml", []byte("servers:\n  - id: a\n  - id: b\n    clients: [10.1.0.0/16, 192.0.2.7, \"2001:db8::/32\"]\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.Servers[0].Clients); got != "[127.0.0.0/8 ::1/128]" {
+		t.Errorf("default clients %s, want the loopback networks", got)
+	}
+	if got := fmt.Sprint(cfg.Servers[1].Clients); got != "[10.1.0.0/16 192.0.2.7/32 2001:db8::/32]" {
+		t.Errorf("clients %s", got)
+	}
+
+	for src, want := range map[string]string{
+		"servers:\n  - clients: [10.0.0.300]\n": `smtpd.yaml:2:15: servers[0].clients[0]: invalid network "10.0.0.300"`,
+		"servers:\n  - clients: []\n":           `smtpd.yaml:2:14: servers[0].clients: empty list`,
+	} {
+		_, err := Parse("smtpd.yaml", []byte(src), t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
 	}
 }

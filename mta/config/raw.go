@@ -124,6 +124,7 @@ func (r *rawConfig) decodeServer(d *decoder, i int, n *yaml.Node, key string) {
 		MaxConnections: 1000,
 		MaxMessageSize: 25 << 20,
 		MaxRecipients:  1000,
+		Clients:        loopbackClients(),
 		ReadTimeout:    5 * time.Minute,
 		WriteTimeout:   5 * time.Minute,
 	}
@@ -134,6 +135,24 @@ func (r *rawConfig) decodeServer(d *decoder, i int, n *yaml.Node, key string) {
 		"transport": func(n *yaml.Node, key string) {
 			transportNode = n
 			d.str(&s.Transport)(n, key)
+		},
+		"clients": func(n *yaml.Node, key string) {
+			s.Clients = []netip.Prefix{}
+			d.list(n, key, func(_ int, v *yaml.Node, key string) {
+				text, ok := d.scalar(v, key)
+				if !ok {
+					return
+				}
+				p, err := parseClient(text)
+				if err != nil {
+					d.errorf(v, key, "invalid network %q: want an IP address or a CIDR prefix such as 192.0.2.0/24", text)
+					return
+				}
+				s.Clients = append(s.Clients, p)
+			})
+			if len(s.Clients) == 0 {
+				d.errorf(n, key, "empty list: no host could connect; leave the key out for the loopback default, or list 0.0.0.0/0 and ::/0 to allow every host")
+			}
 		},
 		"listeners": func(n *yaml.Node, key string) {
 			d.list(n, key, func(_ int, v *yaml.Node, key string) {
@@ -475,4 +494,23 @@ func (r *rawConfig) build(d *decoder, cfg *Config) {
 	cfg.Transports = r.transports
 	cfg.Scripting = r.hooks
 	cfg.API = r.api
+}
+
+// loopbackClients is the default of servers[].clients.
+func loopbackClients() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
+
+// parseClient reads one entry of servers[].clients: a prefix, or an
+// address that stands for itself alone.
+func parseClient(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -182,6 +182,7 @@ func New(opts Options) (*Server, error) {
 			MaxMessageBytes: sc.MaxMessageSize,
 			MaxRecipients:   sc.MaxRecipients,
 			MaxConnections:  sc.MaxConnections,
+			Clients:         sc.Clients,
 			Timeout:         sc.ReadTimeout,
 			WriteTimeout:    sc.WriteTimeout,
 			Logger:          s.log,

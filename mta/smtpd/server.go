@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -42,6 +43,10 @@ type Config struct {
 	// MaxConnections is the most simultaneous connections; 0 means no
 	// limit.
 	MaxConnections int
+	// Clients lists the networks whose hosts may connect; nil allows
+	// every host. Every accepted message is relayed, so a server open to
+	// all is an open relay: list the hosts that submit mail.
+	Clients []netip.Prefix
 	// Timeout is how long a read may wait for the client, per read and
 	// also within DATA; 0 means 5 minutes (RFC 5321 section 4.5.3.2).
 	Timeout time.Duration
@@ -198,6 +203,10 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 
 		s := l.s
+		if !s.allowed(c.RemoteAddr()) {
+			go s.refuse(c)
+			continue
+		}
 		if n := s.active.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
 			s.active.Add(-1)
 			go s.turnAway(c)
@@ -205,6 +214,38 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		return s.newServerConn(c), nil
 	}
+}
+
+// allowed reports whether a client at addr may connect.
+func (s *Server) allowed(addr net.Addr) bool {
+	if s.cfg.Clients == nil {
+		return true
+	}
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.cfg.Clients {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse replies 554 to a client outside Clients and closes the
+// connection, as RFC 5321 section 3.1 allows in place of the greeting.
+func (s *Server) refuse(c net.Conn) {
+	s.log.Warn("smtpd: client not in the allowed networks, refusing", "server_id", s.cfg.ServerID,
+		"remote", c.RemoteAddr().String())
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "554 5.7.1 %s does not accept mail from %s\r\n", s.cfg.Hostname, c.RemoteAddr().(*net.TCPAddr).IP)
+	c.Close()
 }
 
 // turnAway replies 421 to a connection over the limit and closes it.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -440,5 +441,19 @@ func TestSessionCarriesTransactionFields(t *testing.T) {
 	}
 	if got.Conn.HELO != "client.test" || got.Conn.ServerID != "in1" {
 		t.Errorf("Conn = %+v", got.Conn)
+	}
+}
+
+func TestClientsOutsideTheNetworksRefused(t *testing.T) {
+	b := newSpoolBackend(t)
+	_, addr := startServer(t, Config{Clients: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, b)
+	_, code, msg := dialText(t, addr)
+	if code != 554 || !strings.Contains(msg, "does not accept mail from 127.0.0.1") {
+		t.Errorf("greeting %d %q, want 554 naming the client", code, msg)
+	}
+
+	_, addr = startServer(t, Config{Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, b)
+	if _, code, msg := dialText(t, addr); code != 220 {
+		t.Errorf("greeting %d %q for a listed client, want 220", code, msg)
 	}
 }

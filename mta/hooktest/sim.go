@@ -183,7 +183,7 @@ func (s *Simulator) Attempt(ctx context.Context, a *Attempt) Run {
 
 	r := Run{
 		Run:      s.runs,
-		Time:     s.clock.Now().UTC().Format(time.RFC3339),
+		Time:     s.clock.Now().UTC().Format(time.RFC3339Nano),
 		Offset:   s.clock.Now().Sub(s.start).Seconds(),
 		Action:   resolveAction(out.Action.Kind, def),
 		Explicit: out.Explicit,
@@ -325,7 +325,7 @@ type State struct {
 func (s *Simulator) State() State {
 	now := s.clock.Now()
 	st := State{
-		Time:     now.UTC().Format(time.RFC3339),
+		Time:     now.UTC().Format(time.RFC3339Nano),
 		Policies: []DynamicPolicy{},
 		Suspends: []DynamicSuspend{},
 		Rates:    builtins.RateCounters(),

@@ -261,3 +261,23 @@ func TestServerClients(t *testing.T) {
 		}
 	}
 }
+
+func TestTransportReferenceErrorsGiveTheKeyPath(t *testing.T) {
+	src := `transportgroups:
+  - dsn: {transport: nosuch}
+    transports:
+      - id: a
+      - id: a
+        dsn: {transport: missing}
+`
+	_, err := Parse("smtpd.yaml", []byte(src), t.TempDir())
+	for _, want := range []string{
+		`smtpd.yaml:2:22: transportgroups[0].dsn.transport: unknown transport "nosuch"`,
+		`smtpd.yaml:6:26: transportgroups[0].transports[1].dsn.transport: unknown transport "missing"`,
+		`smtpd.yaml:5:9: transportgroups[0].transports[1]: duplicate transport id "a"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q; got:\n%v", want, err)
+		}
+	}
+}

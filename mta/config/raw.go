@@ -21,8 +21,8 @@ type rawConfig struct {
 	resolver    Resolver
 	queues      Queues
 	transports  []*Transport
-	dsnNodes    []*yaml.Node // dsn.transport node of each transport
-	transNodes  []*yaml.Node // node of each transport, for duplicate ids
+	dsnNodes    []keyedNode // dsn.transport of each transport, for unknown ids
+	transNodes  []keyedNode // each transport, for duplicate ids
 	hooks       Scripting
 	hookNodes   map[string]*yaml.Node
 	api         API
@@ -197,7 +197,7 @@ func (r *rawConfig) decodeServer(d *decoder, i int, n *yaml.Node, key string) {
 func (r *rawConfig) decodeGroup(d *decoder, i int, n *yaml.Node, key string) {
 	group := defaultTransport()
 	group.Group = fmt.Sprintf("transportgroups[%d]", i)
-	var dsnNode *yaml.Node
+	var dsnNode keyedNode
 	var transports *yaml.Node
 	var transportsKey string
 
@@ -220,7 +220,7 @@ func (r *rawConfig) decodeGroup(d *decoder, i int, n *yaml.Node, key string) {
 		}
 		r.transports = append(r.transports, &t)
 		r.dsnNodes = append(r.dsnNodes, tDSN)
-		r.transNodes = append(r.transNodes, v)
+		r.transNodes = append(r.transNodes, keyedNode{v, key})
 	})
 }
 
@@ -245,7 +245,7 @@ func defaultTransport() *Transport {
 
 // transportFields are the keys shared by a transport group and a
 // transport.
-func transportFields(d *decoder, t *Transport, dsnNode **yaml.Node) map[string]field {
+func transportFields(d *decoder, t *Transport, dsnNode *keyedNode) map[string]field {
 	return map[string]field{
 		"retry": func(n *yaml.Node, key string) {
 			d.mapping(n, key, map[string]field{
@@ -269,7 +269,7 @@ func transportFields(d *decoder, t *Transport, dsnNode **yaml.Node) map[string]f
 		"dsn": func(n *yaml.Node, key string) {
 			d.mapping(n, key, map[string]field{
 				"transport": func(n *yaml.Node, key string) {
-					*dsnNode = n
+					*dsnNode = keyedNode{n, key}
 					d.str(&t.DSNTransport)(n, key)
 				},
 				"onexpire": func(n *yaml.Node, key string) {
@@ -407,13 +407,13 @@ func (r *rawConfig) build(d *decoder, cfg *Config) {
 		t := defaultTransport()
 		t.ID, t.Group = "mx", "default"
 		r.transports = []*Transport{t}
-		r.dsnNodes = []*yaml.Node{nil}
-		r.transNodes = []*yaml.Node{nil}
+		r.dsnNodes = []keyedNode{{}}
+		r.transNodes = []keyedNode{{}}
 	}
 	ids := map[string]bool{}
 	for i, t := range r.transports {
 		if ids[t.ID] {
-			d.errorf(r.transNodes[i], "transports", "duplicate transport id %q", t.ID)
+			d.errorf(r.transNodes[i].node, r.transNodes[i].key, "duplicate transport id %q", t.ID)
 		}
 		ids[t.ID] = true
 	}
@@ -421,7 +421,7 @@ func (r *rawConfig) build(d *decoder, cfg *Config) {
 		if t.DSNTransport == "" {
 			t.DSNTransport = t.ID
 		} else if !ids[t.DSNTransport] {
-			d.errorf(r.dsnNodes[i], "dsn.transport", "unknown transport %q", t.DSNTransport)
+			d.errorf(r.dsnNodes[i].node, r.dsnNodes[i].key, "unknown transport %q", t.DSNTransport)
 		}
 	}
 
@@ -494,6 +494,13 @@ func (r *rawConfig) build(d *decoder, cfg *Config) {
 	cfg.Transports = r.transports
 	cfg.Scripting = r.hooks
 	cfg.API = r.api
+}
+
+// keyedNode is a YAML node with its key path, for errors found after
+// decoding.
+type keyedNode struct {
+	node *yaml.Node
+	key  string
 }
 
 // loopbackClients is the default of servers[].clients.

@@ -206,7 +206,7 @@ func New(opts Options) (*Server, error) {
 		s.queue.Add(rest...)
 		s.queue.AddInterrupted(cut...)
 	}
-	s.log.Info("spool recovered", "dir", spoolDir, "messages", len(recovered), "entries", entries, "interrupted", cutShort)
+	s.log.Info("queue restored from the spool", "dir", spoolDir, "messages", len(recovered), "entries", entries, "interrupted", cutShort)
 	ok = true
 	return s, nil
 }

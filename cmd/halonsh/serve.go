@@ -83,7 +83,8 @@ func runServe(args []string) int {
 		defer pprof.StopCPUProfile()
 	}
 
-	if err := ensureTokenFile(*configDir, logger); err != nil {
+	createdToken, err := ensureTokenFile(*configDir, logger)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "halonsh serve:", err)
 		return 1
 	}
@@ -93,6 +94,11 @@ func runServe(args []string) int {
 		Logger:    logger,
 	})
 	if err != nil {
+		// A start that fails leaves no new token behind: the next one
+		// creates its own, and a running serve keeps the file it read.
+		if createdToken != "" {
+			os.Remove(createdToken)
+		}
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

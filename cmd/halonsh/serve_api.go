@@ -23,11 +23,11 @@ import (
 // api.tokenfile when it does not exist yet, with a random token readable
 // only by its owner, so that a first `halonsh serve` has a working API.
 // It reads only that key; the configuration loader reports every other
-// problem.
-func ensureTokenFile(configDir string, logger *slog.Logger) error {
+// problem. It returns the path of the file it created, or "".
+func ensureTokenFile(configDir string, logger *slog.Logger) (string, error) {
 	data, err := os.ReadFile(filepath.Join(configDir, "smtpd.yaml"))
 	if err != nil {
-		return nil
+		return "", nil
 	}
 	var doc struct {
 		API struct {
@@ -35,26 +35,26 @@ func ensureTokenFile(configDir string, logger *slog.Logger) error {
 		} `yaml:"api"`
 	}
 	if yaml.Unmarshal(data, &doc) != nil || doc.API.TokenFile == "" {
-		return nil
+		return "", nil
 	}
 	path := doc.API.TokenFile
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(configDir, path)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		return nil
+		return "", nil
 	}
 
 	raw := make([]byte, 24)
 	if _, err := rand.Read(raw); err != nil {
-		return err
+		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return fmt.Errorf("api.tokenfile: cannot create %s: %w", path, err)
+		return "", fmt.Errorf("api.tokenfile: cannot create %s: %w", path, err)
 	}
 	logger.Info("created the API token file", "path", path)
-	return nil
+	return path, nil
 }
 
 // startAPI serves the control API on the configured address; it returns

@@ -59,7 +59,7 @@ func (c *Client) pipelined(sc *smtpConn, req *Request, attempts []Attempt, t Tim
 	// The commands. A bad sender or parameter fails every recipient and
 	// a bad recipient only itself, before anything is sent.
 	bw := writerPool.Get().(*bufio.Writer)
-	defer writerPool.Put(bw)
+	defer func() { bw.Reset(nil); writerPool.Put(bw) }()
 	bw.Reset(&deadlineWriter{w: sc.stream, conn: sc.raw, timeout: t.Mail})
 	if aerr := writeMail(bw, sc.ext, req); aerr != nil {
 		setAll(all, nil, aerr)

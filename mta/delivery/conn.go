@@ -165,6 +165,13 @@ func (c *Client) dial(ctx context.Context, key poolKey, req *Request, t Timeouts
 	switch {
 	case offered && key.tls != TLSDisabled:
 		reply, aerr := c.startTLS(ctx, sc, req.TLSConfig, t)
+		if aerr == nil && reply != nil && key.tls == TLSOptional {
+			// A refused STARTTLS leaves the session as it was (RFC 3207
+			// section 4), and the optional policy goes on without TLS.
+			c.log.Debug("delivery: STARTTLS refused; continuing without TLS", "conn_id", sc.info.ID,
+				"remotemx", sc.info.RemoteMX, "reply", reply.String())
+			break
+		}
 		if aerr != nil || reply != nil {
 			sc.close()
 			return nil, &failure{reply, aerr, &sc.info}

@@ -91,6 +91,8 @@ type scriptedServer struct {
 	reply func(cmd string) string
 	// eod is the reply after the message.
 	eod string
+	// startTLS, when set, is offered in EHLO and is the reply to STARTTLS.
+	startTLS string
 
 	mu       sync.Mutex
 	commands []string
@@ -145,8 +147,12 @@ func (s *scriptedServer) serve(c net.Conn) {
 		cmd := strings.ToUpper(line)
 		s.record(line)
 		switch {
+		case strings.HasPrefix(cmd, "EHLO") && s.startTLS != "":
+			send("250-scripted.test", "250-PIPELINING", "250-STARTTLS", "250 8BITMIME")
 		case strings.HasPrefix(cmd, "EHLO"):
 			send("250-scripted.test", "250-PIPELINING", "250 8BITMIME")
+		case cmd == "STARTTLS":
+			send(s.startTLS)
 		case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"):
 			held = append(held, s.reply(line))
 		case cmd == "DATA":
@@ -373,5 +379,34 @@ func TestParseEnhanced(t *testing.T) {
 		if _, ok := parseEnhanced(in); ok {
 			t.Errorf("parseEnhanced(%q) accepted", in)
 		}
+	}
+}
+
+// A server that offers STARTTLS and then refuses it gets the message in
+// plain text under the optional policy, and none under a verifying one.
+func TestRefusedStartTLS(t *testing.T) {
+	s := startScripted(t, "127.0.0.47", func(cmd string) string {
+		if strings.HasPrefix(cmd, "DATA") {
+			return "354 go ahead"
+		}
+		return "250 ok"
+	}, "250 ok")
+	s.startTLS = "454 4.7.0 TLS not available"
+	c := newPlainClient(t, Config{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	deliver := func(mode TLSMode) Attempt {
+		return c.Deliver(ctx, &Request{Sender: "s@origin.test", Recipients: []string{"r@tls.test"}, NextHop: s.addr,
+			Data: strings.NewReader("Subject: x\r\n\r\nbody\r\n"), TLS: mode})[0]
+	}
+	if a := deliver(TLSOptional); !a.Delivered() || a.Connection.TLS.Started {
+		t.Errorf("optional TLS after a refused STARTTLS: %v", a.String())
+	}
+	if a := deliver(TLSOptionalVerify); a.Delivered() || a.Result == nil || a.Result.Code != 454 {
+		t.Errorf("optional_verify after a refused STARTTLS: %v, want the 454", a.String())
+	}
+	if got := s.received(); len(got) != 1 {
+		t.Errorf("server received %d messages, want 1", len(got))
 	}
 }

@@ -192,10 +192,8 @@ func (c *compiler) resolvePath(from string, pos parser.Pos, p string) string {
 	}
 	root, _ := filepath.Abs(c.opts.Root)
 	abs, _ := filepath.Abs(full)
-	if rel, err := filepath.Rel(root, abs); err != nil || strings.HasPrefix(rel, "..") {
-		if !(strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")) {
-			c.errorf(pos, "path %q escapes the script root", p)
-		}
+	if rel, err := filepath.Rel(root, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		c.errorf(pos, "path %q escapes the script root", p)
 	}
 	return full
 }

@@ -143,7 +143,9 @@ func TestImportErrors(t *testing.T) {
 	}{
 		{map[string]string{"main.hsl": `import { nope } from "m.hsl";`, "m.hsl": `$x = 1;`}, "has no function or class nope"},
 		{map[string]string{"main.hsl": `import { f } from "a.hsl";`, "a.hsl": `import { g } from "main.hsl"; function f() {}`}, "import cycle"},
-		{map[string]string{"main.hsl": `import { f } from "../x.hsl";`}, "cannot read"},
+		{map[string]string{"main.hsl": `import { f } from "../x.hsl";`}, `path "../x.hsl" escapes the script root`},
+		{map[string]string{"main.hsl": `include "./../x.hsl";`}, `path "./../x.hsl" escapes the script root`},
+		{map[string]string{"main.hsl": `include "sub/../../x.hsl";`}, `escapes the script root`},
 		{map[string]string{"main.hsl": `import $d from "d.json"; $d = 1;`, "d.json": `{}`}, "cannot assign to read-only variable $d"},
 	}
 	for _, c := range cases {
@@ -151,6 +153,15 @@ func TestImportErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.files["main.hsl"], err, c.want)
 		}
+	}
+}
+
+// A relative path may climb out of a subdirectory while it stays under
+// the script root.
+func TestRelativeIncludeInsideRoot(t *testing.T) {
+	out, err := runDir(t, map[string]string{"main.hsl": `include "./sub/a.hsl";`, "sub/a.hsl": `include "../b.hsl";`, "b.hsl": `echo "b";`})
+	if err != nil || out != "b" {
+		t.Errorf("output %q, error %v; want b", out, err)
 	}
 }
 

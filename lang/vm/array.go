@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"strconv"
+	"sync/atomic"
 )
 
 // Key is an array key: an int32 or a string.
@@ -136,8 +137,12 @@ type Array struct {
 	keys  []Key // nil while dense: then the key of vals[i] is i
 	ints  map[int32]int32
 	strs  map[string]int32
-	holes int   // deleted slots in vals and keys
+	holes int32 // deleted slots in vals and keys
 	next  int32 // next automatic integer key
+	// walked is the number of the last memory walk that counted the
+	// array (see memory.go). It is atomic because several runs may walk
+	// an array shared between them at once.
+	walked atomic.Uint32
 	// shared is set once the array may be reachable from more than one
 	// place; it is never cleared.
 	shared bool
@@ -157,7 +162,7 @@ func NewList(vals []Value) *Array {
 }
 
 // Len returns the number of elements.
-func (a *Array) Len() int { return len(a.vals) - a.holes }
+func (a *Array) Len() int { return len(a.vals) - int(a.holes) }
 
 // Shared reports whether the array may be reachable from several places
 // and so must not be changed in place.
@@ -392,7 +397,7 @@ func (a *Array) Delete(k Key) bool {
 	a.keys[p].dead = true
 	a.vals[p] = None
 	a.holes++
-	if a.holes > 16 && a.holes > len(a.vals)/2 {
+	if a.holes > 16 && int(a.holes) > len(a.vals)/2 {
 		a.compact()
 	}
 	return true

@@ -200,6 +200,7 @@ reload:
 				stack[sp-1] = Number(x.num() - y.num())
 				continue
 			}
+			th.sp = sp + 1
 			if stack[sp-1], err = th.arith(OpSub, x, y); err != nil {
 				goto fail
 			}
@@ -210,6 +211,7 @@ reload:
 				stack[sp-1] = Number(x.num() * y.num())
 				continue
 			}
+			th.sp = sp + 1
 			if stack[sp-1], err = th.arith(OpMul, x, y); err != nil {
 				goto fail
 			}
@@ -220,6 +222,7 @@ reload:
 				stack[sp-1] = Number(x.num() / y.num())
 				continue
 			}
+			th.sp = sp + 1
 			if stack[sp-1], err = th.arith(OpDiv, x, y); err != nil {
 				goto fail
 			}
@@ -232,18 +235,21 @@ reload:
 					continue
 				}
 			}
+			th.sp = sp + 1
 			if stack[sp-1], err = th.arith(OpMod, x, y); err != nil {
 				goto fail
 			}
 		case OpPow, OpBitAnd, OpBitOr, OpBitXor, OpShl, OpShr, OpUShr:
 			x, y := stack[sp-2], stack[sp-1]
 			sp--
+			th.sp = sp + 1
 			if stack[sp-1], err = th.arith(in.Op, x, y); err != nil {
 				goto fail
 			}
 		case OpConcat:
 			x, y := stack[sp-2], stack[sp-1]
 			sp--
+			th.sp = sp + 1
 			if stack[sp-1], err = th.concat(x, y); err != nil {
 				goto fail
 			}
@@ -273,6 +279,13 @@ reload:
 			sp -= n
 			stack[sp] = String(unsafe.String(unsafe.SliceData(buf), len(buf)))
 			sp++
+			th.memBudget -= int64(total)
+			if th.memBudget < 0 {
+				th.sp = sp
+				if err = th.checkMemory(None); err != nil {
+					goto fail
+				}
+			}
 		case OpEq:
 			sp--
 			stack[sp-1] = Bool(LooseEqual(stack[sp-1], stack[sp]))
@@ -566,10 +579,24 @@ reload:
 			}
 			stack[sp] = FunctionValue(f)
 			sp++
+			th.memBudget -= functionSize + int64(len(f.cells))*pointerSize
+			if th.memBudget < 0 {
+				th.sp = sp
+				if err = th.checkMemory(None); err != nil {
+					goto fail
+				}
+			}
 
 		case OpNewArray:
 			stack[sp] = ArrayValue(NewArray(a))
 			sp++
+			th.memBudget -= arraySize + int64(a)*valueSize
+			if th.memBudget < 0 {
+				th.sp = sp
+				if err = th.checkMemory(None); err != nil {
+					goto fail
+				}
+			}
 		case OpArrayPush:
 			sp--
 			arr := (*Array)(stack[sp-1].p)
@@ -592,6 +619,7 @@ reload:
 			sp--
 			arr := (*Array)(stack[sp-1].p)
 			src := stack[sp]
+			oldCap := cap(arr.vals)
 			if a == 1 {
 				if src.kind != KindArray {
 					err = Errorf("cannot spread %s into arguments", src.TypeName())
@@ -601,9 +629,11 @@ reload:
 					markShared(v)
 					arr.appendValue(v)
 				}
-				continue
+			} else if err = spreadInto(arr, src); err != nil {
+				goto fail
 			}
-			if err = spreadInto(arr, src); err != nil {
+			th.sp = sp
+			if err = th.accountGrowth(arr, oldCap); err != nil {
 				goto fail
 			}
 		case OpIndex:
@@ -639,6 +669,12 @@ reload:
 			}
 			if stack[sp-1], err = slice(stack[sp-1], lo, hi, step); err != nil {
 				goto fail
+			}
+			if r := stack[sp-1]; r.kind == KindArray {
+				th.sp = sp
+				if err = th.account(arraySize+arrayStorage((*Array)(r.p)), None); err != nil {
+					goto fail
+				}
 			}
 		case OpGetProp:
 			fr.pc = pc
@@ -681,6 +717,7 @@ reload:
 				err = Errorf("undefined variable $%s", p.LocalNames[a])
 				goto fail
 			}
+			th.sp = sp
 			var nv Value
 			if op == OpConcat && old.kind == KindString {
 				// `$s .= x` grows the string in place when $s holds the
@@ -734,11 +771,15 @@ reload:
 					if v.kind == KindArray {
 						markShared(v)
 					}
-					arr.grow()
+					if len(arr.vals) == cap(arr.vals) {
+						arr.grow()
+						th.memBudget -= int64(cap(arr.vals)) * valueSize
+					}
 					arr.vals = append(arr.vals, v)
 					arr.next++
-					if len(arr.vals)&1023 == 0 {
-						if err = th.checkArraySize(arr); err != nil {
+					if th.memBudget < 0 {
+						th.sp = sp
+						if err = th.checkMemory(None); err != nil {
 							goto fail
 						}
 					}
@@ -746,6 +787,7 @@ reload:
 				}
 			}
 			fr.pc = pc
+			th.sp = sp
 			if ref.kind == kindUndef {
 				*ref = None
 			}
@@ -768,15 +810,18 @@ reload:
 						goto fail
 					}
 					markShared(v)
+					oldCap := cap(arr.vals)
 					arr.set(key, v)
-					if len(arr.vals)&1023 == 0 {
-						if err = th.checkArraySize(arr); err != nil {
+					if cap(arr.vals) != oldCap {
+						th.sp = sp
+						if err = th.accountGrowth(arr, oldCap); err != nil {
 							goto fail
 						}
 					}
 					continue
 				}
 			}
+			th.sp = sp + 2
 			if err = th.assign(ref, stack[sp+1:sp+2], v); err != nil {
 				goto fail
 			}
@@ -894,6 +939,10 @@ reload:
 				}
 			}
 			stack[sp-1] = ArrayValue(NewList(rest))
+			th.sp = sp
+			if err = th.account(arraySize+int64(cap(rest))*valueSize, None); err != nil {
+				goto fail
+			}
 
 		case OpEcho:
 			sp--

@@ -332,6 +332,7 @@ func (l *Library) Invoke(name string, args ...Value) (Value, error) {
 		stack:  make([]Value, 64),
 		calls:  make([]Call, 2),
 	}
+	th.memBudget = memoryInterval(th.limits.MaxMemory)
 	b := fv.Function().builtin
 	return th.callBuiltin(b.name, b.fn, args)
 }

@@ -112,6 +112,7 @@ func (th *thread) setProp(o *Object, name string, v Value) error {
 	if o.props == nil {
 		o.props = NewArray(0)
 	}
+	oldCap := cap(o.props.vals)
 	o.props.set(StrKey(name), v)
-	return nil
+	return th.accountGrowth(o.props, oldCap)
 }

@@ -75,7 +75,8 @@ func (th *thread) arith(op Opcode, a, b Value) (Value, error) {
 		}
 	case OpSub:
 		if a.kind == KindArray {
-			return arraySub(a, b), nil
+			r := arraySub(a, b)
+			return r, th.account(arraySize+arrayStorage((*Array)(r.p)), r)
 		}
 	case OpMul:
 		if a.kind == KindString && b.kind == KindNumber {
@@ -96,7 +97,8 @@ func (th *thread) arith(op Opcode, a, b Value) (Value, error) {
 			if err != nil {
 				return None, err
 			}
-			return String(s), nil
+			r := String(s)
+			return r, th.accountValue(r)
 		}
 	case OpConcat:
 		return th.concat(a, b)
@@ -149,7 +151,8 @@ func (th *thread) concat(a, b Value) (Value, error) {
 		buf := make([]byte, 0, int(a.u)+24)
 		buf = append(buf, a.str()...)
 		buf = AppendNumber(buf, b.num())
-		return String(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
+		r := String(unsafe.String(unsafe.SliceData(buf), len(buf)))
+		return r, th.account(int64(cap(buf)), r)
 	}
 	var bs string
 	if b.kind == KindString {
@@ -162,7 +165,10 @@ func (th *thread) concat(a, b Value) (Value, error) {
 			if int64(a.u)+int64(len(bs)) > th.limits.MaxMemory {
 				return None, Errorf(msgMemoryLimit)
 			}
-			return appendString(a, bs), nil
+			// In place, the buffer grows by doubling, so the appended
+			// bytes stand for its growth.
+			r := appendString(a, bs)
+			return r, th.account(int64(len(bs)), r)
 		}
 		if len(bs) == 0 {
 			return a, nil
@@ -170,9 +176,11 @@ func (th *thread) concat(a, b Value) (Value, error) {
 		if int64(a.u)+int64(len(bs)) > th.limits.MaxMemory {
 			return None, Errorf(msgMemoryLimit)
 		}
-		return String(a.str() + bs), nil
+		r := String(a.str() + bs)
+		return r, th.account(int64(r.u), r)
 	}
-	return String(a.String() + bs), nil
+	r := String(a.String() + bs)
+	return r, th.account(int64(r.u), r)
 }
 
 func (th *thread) repeatString(s string, n float64) (Value, error) {
@@ -183,7 +191,8 @@ func (th *thread) repeatString(s string, n float64) (Value, error) {
 	if float64(len(s))*n > float64(th.limits.MaxMemory) {
 		return None, Errorf(msgMemoryLimit)
 	}
-	return String(strings.Repeat(s, int(n))), nil
+	r := String(strings.Repeat(s, int(n)))
+	return r, th.account(int64(r.u), r)
 }
 
 func (th *thread) repeatArray(a *Array, n float64) (Value, error) {
@@ -199,7 +208,8 @@ func (th *thread) repeatArray(a *Array, n float64) (Value, error) {
 	for i := 0; i < int(n); i++ {
 		out = append(out, vals...)
 	}
-	return ArrayValue(NewList(out)), nil
+	r := ArrayValue(NewList(out))
+	return r, th.account(arraySize+int64(cap(out))*valueSize, r)
 }
 
 // arrayAdd is array + x: the union with another array, or x appended.
@@ -210,7 +220,7 @@ func (th *thread) arrayAdd(a, b Value) (Value, error) {
 		if err := r.appendValue(b); err != nil {
 			return None, err
 		}
-		return ArrayValue(r), nil
+		return ArrayValue(r), th.account(arraySize+arrayStorage(r), ArrayValue(r))
 	}
 	var err error
 	(*Array)(b.p).Each(func(k Key, v Value) bool {
@@ -225,7 +235,7 @@ func (th *thread) arrayAdd(a, b Value) (Value, error) {
 	if err != nil {
 		return None, err
 	}
-	return ArrayValue(r), nil
+	return ArrayValue(r), th.account(arraySize+arrayStorage(r), ArrayValue(r))
 }
 
 // arraySub is array - x: the elements not strictly equal to x or to any

@@ -107,7 +107,8 @@ func (th *thread) pathOp(in Instr, fr *frame, sp int) (int, error) {
 }
 
 // container prepares *ref for a write through key: objects stay, arrays
-// are made unshared, anything else becomes a new array.
+// are made unshared, anything else becomes a new array. The caller
+// accounts the copy or the new array with accountWrite.
 func (th *thread) container(ref *Value) (*Array, *Object) {
 	switch ref.kind {
 	case KindObject:
@@ -125,11 +126,24 @@ func (th *thread) container(ref *Value) (*Array, *Object) {
 	return a, nil
 }
 
-func (th *thread) checkArraySize(a *Array) error {
-	if len(a.vals)&1023 == 0 && int64(len(a.vals))*int64(unsafe.Sizeof(Value{})) > th.limits.MaxMemory {
-		return Errorf(msgMemoryLimit)
+// arrayCap returns the array v references with the capacity of its
+// values, for accountWrite.
+func arrayCap(v Value) (*Array, int) {
+	if v.kind != KindArray {
+		return nil, 0
 	}
-	return nil
+	a := (*Array)(v.p)
+	return a, cap(a.vals)
+}
+
+// accountWrite accounts the storage a write into arr added: all of arr
+// when container copied or created it (arr is not old), else the new
+// slices when the write reallocated them (the capacity is not oldCap).
+func (th *thread) accountWrite(arr, old *Array, oldCap int) error {
+	if arr != old {
+		return th.account(arraySize+arrayStorage(arr), None)
+	}
+	return th.accountGrowth(arr, oldCap)
 }
 
 // assign performs ref[k1]...[kn] = v.
@@ -140,6 +154,7 @@ func (th *thread) assign(ref *Value, keys []Value, v Value) error {
 		return nil
 	}
 	k := keys[0]
+	old, oldCap := arrayCap(*ref)
 	arr, obj := th.container(ref)
 	if obj != nil {
 		name := k.String()
@@ -172,7 +187,7 @@ func (th *thread) assign(ref *Value, keys []Value, v Value) error {
 		if err := arr.appendValue(child); err != nil {
 			return err
 		}
-		return th.checkArraySize(arr)
+		return th.accountWrite(arr, old, oldCap)
 	}
 	key, err := ToKey(k)
 	if err != nil {
@@ -181,7 +196,7 @@ func (th *thread) assign(ref *Value, keys []Value, v Value) error {
 	if len(keys) == 1 {
 		markShared(v)
 		arr.set(key, v)
-		return th.checkArraySize(arr)
+		return th.accountWrite(arr, old, oldCap)
 	}
 	child, ok := arr.Get(key)
 	if !ok {
@@ -191,7 +206,7 @@ func (th *thread) assign(ref *Value, keys []Value, v Value) error {
 		return err
 	}
 	arr.set(key, child)
-	return nil
+	return th.accountWrite(arr, old, oldCap)
 }
 
 // update performs ref[k1]...[kn] op= rhs (or ++/--) and returns the
@@ -201,6 +216,7 @@ func (th *thread) update(ref *Value, keys []Value, rhs Value, flags int32) (Valu
 		return th.updateLeaf(ref, rhs, flags, ref.kind == kindUndef)
 	}
 	k := keys[0]
+	old, oldCap := arrayCap(*ref)
 	arr, obj := th.container(ref)
 	if obj != nil {
 		name := k.String()
@@ -229,7 +245,10 @@ func (th *thread) update(ref *Value, keys []Value, rhs Value, flags int32) (Valu
 		if err != nil {
 			return None, err
 		}
-		return r, arr.appendValue(child)
+		if err := arr.appendValue(child); err != nil {
+			return None, err
+		}
+		return r, th.accountWrite(arr, old, oldCap)
 	}
 	key, err := ToKey(k)
 	if err != nil {
@@ -244,7 +263,7 @@ func (th *thread) update(ref *Value, keys []Value, rhs Value, flags int32) (Valu
 		return None, err
 	}
 	arr.set(key, child)
-	return r, nil
+	return r, th.accountWrite(arr, old, oldCap)
 }
 
 // updateLeaf applies the operator to *ref. A missing element (undef)
@@ -377,9 +396,10 @@ func (th *thread) unset(ref *Value, keys []Value) (bool, error) {
 	if !(*Array)(ref.p).Has(key) {
 		return false, nil
 	}
+	old, oldCap := arrayCap(*ref)
 	arr, _ := th.container(ref)
 	if len(keys) == 1 {
-		return arr.Delete(key), nil
+		return arr.Delete(key), th.accountWrite(arr, old, oldCap)
 	}
 	child, _ := arr.Get(key)
 	r, err := th.unset(&child, keys[1:])
@@ -387,13 +407,14 @@ func (th *thread) unset(ref *Value, keys []Value) (bool, error) {
 		return false, err
 	}
 	arr.set(key, child)
-	return r, nil
+	return r, th.accountWrite(arr, old, oldCap)
 }
 
 // sliceWrite performs `$a[lo:hi] = v` or `unset($a[lo:hi])` on the value
 // at the end of the path.
 func (th *thread) sliceWrite(ref *Value, keys []Value, lo, hi, v Value, remove bool) (bool, error) {
 	if len(keys) > 0 {
+		old, oldCap := arrayCap(*ref)
 		arr, obj := th.container(ref)
 		k := keys[0]
 		if obj != nil {
@@ -418,7 +439,7 @@ func (th *thread) sliceWrite(ref *Value, keys []Value, lo, hi, v Value, remove b
 			return false, err
 		}
 		arr.set(key, child)
-		return r, nil
+		return r, th.accountWrite(arr, old, oldCap)
 	}
 
 	if ref.kind == KindString {
@@ -435,7 +456,7 @@ func (th *thread) sliceWrite(ref *Value, keys []Value, lo, hi, v Value, remove b
 			ins = v.String()
 		}
 		*ref = String(s[:start] + ins + s[stop:])
-		return stop > start, nil
+		return stop > start, th.account(int64(ref.u), None)
 	}
 	if ref.kind != KindArray {
 		if remove {
@@ -479,5 +500,5 @@ func (th *thread) sliceWrite(ref *Value, keys []Value, lo, hi, v Value, remove b
 		add(keysIn[i], vals[i])
 	}
 	*ref = ArrayValue(out)
-	return stop > start, nil
+	return stop > start, th.account(arraySize+arrayStorage(out), None)
 }

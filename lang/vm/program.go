@@ -16,8 +16,13 @@ type Limits struct {
 	// MaxCallDepth is the deepest HSL call nesting (default 256); exceeding
 	// it raises the catchable error "maximum call depth 256 exceeded".
 	MaxCallDepth int
-	// MaxMemory in bytes (default 256 MiB) for one string or array built
-	// by the run; exceeding it raises "memory limit exceeded".
+	// MaxMemory is the bytes (default 256 MiB) of strings, arrays,
+	// objects and closures that the run may hold at once, counted from
+	// its variables and value stack; exceeding it raises the catchable
+	// error "memory limit exceeded". The VM measures what the run holds
+	// after a number of bytes of new storage that shrinks to a quarter of
+	// the limit (at most 16 MiB) near it, so a run can pass the limit by
+	// about that much before the error.
 	MaxMemory int64
 }
 

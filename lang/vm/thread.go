@@ -41,6 +41,10 @@ type thread struct {
 	highSP  int
 	// msgCache holds the run's per_message cache entries.
 	msgCache map[string]runCacheEntry
+
+	// memBudget is the bytes of new storage the run may still build
+	// before checkMemory measures what it holds (see memory.go).
+	memBudget int64
 }
 
 type frame struct {
@@ -148,6 +152,7 @@ func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind
 	th.used = 0
 	th.chunk = min(th.limits.MaxInstructions, budgetChunk)
 	th.budget = th.chunk
+	th.memBudget = memoryInterval(th.limits.MaxMemory)
 
 	for i, m := range p.modules {
 		resetGlobals(th.globals[i], m.initial)
@@ -382,6 +387,9 @@ func (th *thread) callProto(p *Proto, fn *Function, this *Object, args []Value) 
 func (th *thread) construct(cls *Class, args []Value) (Value, error) {
 	if cls.user != nil {
 		o := &Object{class: cls}
+		if err := th.account(objectSize, ObjectValue(o)); err != nil {
+			return None, err
+		}
 		return th.callProto(cls.user.Ctor, nil, o, args)
 	}
 	if cls.New == nil {
@@ -405,7 +413,21 @@ func (th *thread) callBuiltin(name string, fn BuiltinFunc, args []Value) (result
 			err = &Error{Message: fmt.Sprintf("%s(): internal error: %v", name, r), Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
 		}
 	}()
-	return fn(c, args)
+	result, err = fn(c, args)
+	if err == nil {
+		err = th.accountResult(result)
+	}
+	return result, err
+}
+
+// accountResult accounts the value a builtin returned. A shared array
+// comes from elsewhere (an argument, a stored value), so only an unshared
+// one counts as built by the call.
+func (th *thread) accountResult(v Value) error {
+	if v.kind == KindArray && (*Array)(v.p).shared {
+		return nil
+	}
+	return th.accountValue(v)
 }
 
 // pushFrame enters p with argc arguments just below sp (the function slot

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"strings"
 
@@ -96,7 +97,7 @@ func Run(s *Session, opts Options) int {
 
 		pending.WriteString(line)
 		pending.WriteString("\n")
-		res, err := s.Eval(ctx, inputName, pending.String())
+		res, err := evalInterruptible(ctx, s, inputName, pending.String(), opts.Interactive)
 		if errors.Is(err, ErrIncomplete) {
 			continue
 		}
@@ -111,6 +112,26 @@ func Run(s *Session, opts Options) int {
 		}
 	}
 }
+
+// evalInterruptible runs src. On a terminal, Ctrl-C during the run
+// stops the script, not the REPL: the terminal is in cooked mode then,
+// so the key arrives as SIGINT, which cancels the run's context. The
+// session keeps its variables and functions.
+func evalInterruptible(ctx context.Context, s *Session, name, src string, interactive bool) (Result, error) {
+	if !interactive {
+		return s.Eval(ctx, name, src)
+	}
+	ictx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := s.Eval(ictx, name, src)
+	if err != nil && ictx.Err() != nil && ctx.Err() == nil {
+		err = errInterrupted
+	}
+	return res, err
+}
+
+// errInterrupted reports a run stopped with Ctrl-C.
+var errInterrupted = errors.New("interrupted")
 
 // command runs a `:` command and reports whether to leave.
 func command(ctx context.Context, s *Session, cmd string, opts Options) bool {
@@ -134,7 +155,7 @@ func command(ctx context.Context, s *Session, cmd string, opts Options) bool {
 			fmt.Fprintf(opts.Err, ":load: %v\n", err)
 			return false
 		}
-		res, err := s.Eval(ctx, arg, string(src))
+		res, err := evalInterruptible(ctx, s, arg, string(src), opts.Interactive)
 		if errors.Is(err, ErrIncomplete) {
 			err = fmt.Errorf("%s: unexpected end of file", arg)
 		}

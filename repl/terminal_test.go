@@ -130,6 +130,14 @@ func TestTerminalSession(t *testing.T) {
 	term.send("str_repea\t(\"ab\", 3)\r")
 	term.waitFor(`"ababab"`)
 
+	// Ctrl-C stops a running script and keeps the session.
+	term.send("$n = 0; forever { $n++; }\r")
+	time.Sleep(300 * time.Millisecond)
+	term.send("\x03")
+	term.waitFor("interrupted")
+	term.send("\"after \" . $base\r")
+	term.waitFor(`"after 40"`)
+
 	term.send(":quit\r")
 	select {
 	case <-term.done:

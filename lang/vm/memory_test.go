@@ -68,6 +68,29 @@ func TestMemoryLimitErrorPosition(t *testing.T) {
 	}
 }
 
+func TestMemoryLimitFromRunOptions(t *testing.T) {
+	// The program's limit is the default 256 MiB; the run lowers it.
+	src := "$a = [];\ntry { forever { $a[] = str_repeat(\"x\", 100000); } } catch ($e) { echo $e->message(); echo length($a); }\n"
+	prog := mustCompile(t, src, nil)
+	out, err := run(t, prog, &vm.RunOptions{Limits: vm.Limits{MaxMemory: 8 << 20}})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
+		t.Fatalf("output %q, want the memory limit error and the array length", out)
+	}
+	n, err := strconv.Atoi(lines[1])
+	if err != nil {
+		t.Fatalf("array length %q: %v", lines[1], err)
+	}
+	// 8 MiB hold 83 strings of 100 kB, and the check may come one
+	// interval (2 MiB, 20 strings) late.
+	if n < 80 || n > 110 {
+		t.Fatalf("error after %d strings, want between 80 and 110", n)
+	}
+}
+
 func TestMemoryLimitIgnoresDroppedValues(t *testing.T) {
 	// 2,000 strings of 100 kB are 200 MB built in all, but the loop
 	// holds at most two of them at a time.

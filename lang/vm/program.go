@@ -60,6 +60,9 @@ type Program struct {
 	// runStart is set when code of the program refers to a builtin that
 	// reads Call.RunStart, so runs must record their start time.
 	runStart bool
+	// memInterval is memoryInterval(limits.MaxMemory), the memory budget
+	// a run starts with.
+	memInterval int64
 }
 
 // Module is one compiled file with its own global scope: the main script
@@ -95,6 +98,7 @@ type ModuleSpec struct {
 // all class static variables by slot.
 func NewProgram(mods []ModuleSpec, statics []Value, limits Limits) *Program {
 	p := &Program{limits: limits.withDefaults(), statics: statics}
+	p.memInterval = memoryInterval(p.limits.MaxMemory)
 	for i, ms := range mods {
 		m := &Module{Name: ms.Name, Init: ms.Init, Globals: ms.Globals, index: i,
 			initial: make([]Value, len(ms.Globals)), slots: map[string]int{}}

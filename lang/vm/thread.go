@@ -34,6 +34,10 @@ type thread struct {
 	calls       []Call // builtin call contexts, one per nesting level
 	nativeDepth int
 
+	// memBudget is the bytes of new storage the run may still build
+	// before checkMemory measures what it holds (see memory.go).
+	memBudget int64
+
 	budget  int64 // instructions left before the next limit check
 	chunk   int64 // size of the current budget chunk
 	used    int64 // instructions counted in earlier budgets
@@ -41,10 +45,6 @@ type thread struct {
 	highSP  int
 	// msgCache holds the run's per_message cache entries.
 	msgCache map[string]runCacheEntry
-
-	// memBudget is the bytes of new storage the run may still build
-	// before checkMemory measures what it holds (see memory.go).
-	memBudget int64
 }
 
 type frame struct {
@@ -138,6 +138,7 @@ func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind
 	}
 	th.ctx = ctx
 	th.limits = p.limits
+	th.memBudget = p.memInterval
 	if opts != nil {
 		out, bind = opts.Out, opts.Bind
 		th.host = opts.Host
@@ -152,7 +153,6 @@ func (th *thread) run(ctx context.Context, opts *RunOptions, out io.Writer, bind
 	th.used = 0
 	th.chunk = min(th.limits.MaxInstructions, budgetChunk)
 	th.budget = th.chunk
-	th.memBudget = memoryInterval(th.limits.MaxMemory)
 
 	for i, m := range p.modules {
 		resetGlobals(th.globals[i], m.initial)
@@ -208,6 +208,7 @@ func (th *thread) overrideLimits(l Limits) {
 	}
 	if l.MaxMemory > 0 {
 		th.limits.MaxMemory = l.MaxMemory
+		th.memBudget = memoryInterval(l.MaxMemory)
 	}
 }
 

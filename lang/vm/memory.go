@@ -83,6 +83,11 @@ func (th *thread) accountGrowth(a *Array, oldCap int) error {
 // newSize returns the storage of a value just built: a string's bytes, an
 // array's slices with the strings stored directly in it, an object's or
 // function's own struct.
+//
+// NOTE: arrays nested in a builtin's result are left to the next walk,
+// because they may be shared with the arguments and following them could
+// cost more than the call. A builtin that returns deeply nested data
+// (json_decode) can so build more than one interval before a walk.
 func newSize(v Value) int64 {
 	switch v.kind {
 	case KindString:

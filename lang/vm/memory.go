@@ -81,32 +81,57 @@ func (th *thread) accountGrowth(a *Array, oldCap int) error {
 }
 
 // newSize returns the storage of a value just built: a string's bytes, an
-// array's slices with the strings stored directly in it, an object's or
-// function's own struct.
-//
-// NOTE: arrays nested in a builtin's result are left to the next walk,
-// because they may be shared with the arguments and following them could
-// cost more than the call. A builtin that returns deeply nested data
-// (json_decode) can so build more than one interval before a walk.
+// array's slices with what it contains (see freshArraySize), an object's
+// or function's own struct.
 func newSize(v Value) int64 {
 	switch v.kind {
 	case KindString:
 		return int64(v.u)
 	case KindArray:
 		a := (*Array)(v.p)
-		n := arraySize + arrayStorage(a)
-		for _, x := range a.vals {
-			if x.kind == KindString {
-				n += int64(x.u)
-			}
-		}
-		return n
+		scan := freshScanFactor*len(a.vals) + freshScanExtra
+		return freshArraySize(a, &scan, 0)
 	case KindObject:
 		return objectSize
 	case KindFunction:
 		return functionSize + int64(len((*Function)(v.p).cells))*pointerSize
 	}
 	return 0
+}
+
+// A builtin's result may contain arrays shared with its arguments, so
+// following every nested array could cost more than the call itself.
+// freshArraySize reads at most freshScanFactor elements per element of
+// the result, plus freshScanExtra.
+const (
+	freshScanFactor = 4
+	freshScanExtra  = 4096
+	freshScanDepth  = 16
+)
+
+// freshArraySize returns the storage of a, the strings in it and the
+// arrays nested in it, reading the elements of an array only while scan
+// covers them. An array whose elements are not read still counts its own
+// slices.
+//
+// NOTE: beyond the scan, nested strings and arrays reach the memory limit
+// only at the next walk, so a builtin that returns deep data can build
+// more than one interval before the check.
+func freshArraySize(a *Array, scan *int, depth int) int64 {
+	n := arraySize + arrayStorage(a)
+	if len(a.vals) > *scan || depth >= freshScanDepth {
+		return n
+	}
+	*scan -= len(a.vals)
+	for _, x := range a.vals {
+		switch x.kind {
+		case KindString:
+			n += int64(x.u)
+		case KindArray:
+			n += freshArraySize((*Array)(x.p), scan, depth+1)
+		}
+	}
+	return n
 }
 
 // arrayStorage returns the bytes of a's value and key slices and of its

@@ -91,6 +91,41 @@ func TestMemoryLimitFromRunOptions(t *testing.T) {
 	}
 }
 
+func TestMemoryLimitCountsNestedBuiltinResults(t *testing.T) {
+	// Each json_decode result is a one-element array around a 10,000
+	// element array of about 240 kB, so 8 MiB hold about 35 of them.
+	src := `
+$row = [];
+for ($i = 0; $i < 10000; $i++) { $row[] = $i; }
+$json = json_encode([$row]);
+$keep = [];
+try {
+	for ($i = 0; $i < 1000; $i++) { $keep[] = json_decode($json); }
+	echo "no error";
+} catch ($e) {
+	echo $e->message();
+	echo $i;
+}
+`
+	prog := mustCompile(t, src, memoryLimitOptions(8))
+	out, err := run(t, prog, nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
+		t.Fatalf("output %q, want the memory limit error and the loop index", out)
+	}
+	i, err := strconv.Atoi(lines[1])
+	if err != nil {
+		t.Fatalf("loop index %q: %v", lines[1], err)
+	}
+	// One interval (2 MiB) late is about 9 more results.
+	if i < 30 || i > 50 {
+		t.Fatalf("error at iteration %d, want between 30 and 50", i)
+	}
+}
+
 func TestMemoryLimitIgnoresDroppedValues(t *testing.T) {
 	// 2,000 strings of 100 kB are 200 MB built in all, but the loop
 	// holds at most two of them at a time.

@@ -217,6 +217,10 @@ func (fs *funcState) exprStmt(e parser.Expr) {
 						fs.emit(vm.OpUpdateLocal, ref.slot, int(vm.OpConcat)|vm.UpdDiscard)
 						return
 					}
+					// Any other variable, a global at the top level say,
+					// takes the path of `.=`, which grows it in place too.
+					fs.exprStmt(&parser.CompoundAssignExpr{At: b.At, Op: parser.OpConcat, Target: v, Value: b.Y})
+					return
 				}
 			}
 			fs.expr(x.Value)

@@ -399,7 +399,8 @@ reload:
 				pc = a
 			}
 		case OpLoop:
-			pc = a
+			// The budget is checked before the jump, so that a limit or a
+			// cancellation is reported at the loop, not before it.
 			budget -= int64(in.B)
 			if budget <= 0 {
 				if err = th.refill(budget); err != nil {
@@ -407,6 +408,7 @@ reload:
 				}
 				budget = th.budget
 			}
+			pc = a
 
 		case OpCall, OpCallSpread:
 			argc := a

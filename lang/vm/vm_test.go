@@ -140,6 +140,21 @@ func TestInstructionLimit(t *testing.T) {
 	}
 }
 
+// The limit is reported at the loop that ran out, not at the statement
+// before it.
+func TestInstructionLimitPosition(t *testing.T) {
+	prog := mustCompile(t, "$i = 0;\nwhile (true) {\n    $i++;\n}\n",
+		&compile.Options{Limits: vm.Limits{MaxInstructions: 10_000}})
+	_, err := run(t, prog, nil)
+	var e *vm.Error
+	if !errors.As(err, &e) || e.Message != "instruction limit exceeded" {
+		t.Fatalf("error %v, want the instruction limit", err)
+	}
+	if e.Pos.Line != 2 {
+		t.Errorf("reported at %v, want line 2, the while loop", e.Pos)
+	}
+}
+
 func TestCallDepthLimit(t *testing.T) {
 	prog := mustCompile(t, `
 function down($n) { return down($n + 1); }

@@ -29,24 +29,31 @@ try {
 	echo $i;
 }
 `
-	prog := mustCompile(t, src, memoryLimitOptions(64))
-	out, err := run(t, prog, nil)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	lines := strings.Split(out, "\n")
-	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
-		t.Fatalf("output %q, want the memory limit error and the loop index", out)
-	}
-	i, err := strconv.Atoi(lines[1])
-	if err != nil {
-		t.Fatalf("loop index %q: %v", lines[1], err)
-	}
+	i := memoryLimitAt(t, mustCompile(t, src, memoryLimitOptions(64)), nil)
 	// 64 MiB hold 671 strings of 100 kB; the check may see the excess up
 	// to one interval (16 MiB, 167 strings) late.
 	if i < 600 || i > 900 {
 		t.Fatalf("error at iteration %d, want between 600 and 900", i)
 	}
+}
+
+// memoryLimitAt runs a script that catches the memory limit error and
+// then echoes a count, and returns that count.
+func memoryLimitAt(t *testing.T, prog *vm.Program, opts *vm.RunOptions) int {
+	t.Helper()
+	out, err := run(t, prog, opts)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
+		t.Fatalf("output %q, want the memory limit error and a count", out)
+	}
+	n, err := strconv.Atoi(lines[1])
+	if err != nil {
+		t.Fatalf("count %q: %v", lines[1], err)
+	}
+	return n
 }
 
 func TestMemoryLimitErrorPosition(t *testing.T) {
@@ -71,19 +78,7 @@ func TestMemoryLimitErrorPosition(t *testing.T) {
 func TestMemoryLimitFromRunOptions(t *testing.T) {
 	// The program's limit is the default 256 MiB; the run lowers it.
 	src := "$a = [];\ntry { forever { $a[] = str_repeat(\"x\", 100000); } } catch ($e) { echo $e->message(); echo length($a); }\n"
-	prog := mustCompile(t, src, nil)
-	out, err := run(t, prog, &vm.RunOptions{Limits: vm.Limits{MaxMemory: 8 << 20}})
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	lines := strings.Split(out, "\n")
-	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
-		t.Fatalf("output %q, want the memory limit error and the array length", out)
-	}
-	n, err := strconv.Atoi(lines[1])
-	if err != nil {
-		t.Fatalf("array length %q: %v", lines[1], err)
-	}
+	n := memoryLimitAt(t, mustCompile(t, src, nil), &vm.RunOptions{Limits: vm.Limits{MaxMemory: 8 << 20}})
 	// 8 MiB hold 83 strings of 100 kB, and the check may come one
 	// interval (2 MiB, 20 strings) late.
 	if n < 80 || n > 110 {
@@ -107,19 +102,7 @@ try {
 	echo $i;
 }
 `
-	prog := mustCompile(t, src, memoryLimitOptions(8))
-	out, err := run(t, prog, nil)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	lines := strings.Split(out, "\n")
-	if len(lines) != 2 || lines[0] != "memory limit exceeded" {
-		t.Fatalf("output %q, want the memory limit error and the loop index", out)
-	}
-	i, err := strconv.Atoi(lines[1])
-	if err != nil {
-		t.Fatalf("loop index %q: %v", lines[1], err)
-	}
+	i := memoryLimitAt(t, mustCompile(t, src, memoryLimitOptions(8)), nil)
 	// One interval (2 MiB) late is about 9 more results.
 	if i < 30 || i > 50 {
 		t.Fatalf("error at iteration %d, want between 30 and 50", i)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/halonsh/halonsh/lang/parser"
@@ -47,6 +48,30 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }
+
+// ErrorList is the error of a file with several compile errors, in source
+// order; a file with one gets that *Error alone. errors.As finds each
+// *Error in it.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// maxErrors bounds the compile errors collected from one file.
+const maxErrors = 20
 
 // File parses and compiles the main script filename with source src.
 func File(filename string, src []byte, opts *Options) (*vm.Program, error) {
@@ -87,6 +112,9 @@ func File(filename string, src []byte, opts *Options) (*vm.Program, error) {
 }
 
 type compiler struct {
+	// errs are the errors recorded so far; compilation goes on after an
+	// error in one statement, so that one run reports several.
+	errs      []*Error
 	opts      Options
 	modules   map[string]*module
 	order     []*module
@@ -102,6 +130,41 @@ type bail struct{ err error }
 
 func (c *compiler) errorf(pos parser.Pos, format string, args ...any) {
 	panic(bail{&Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}})
+}
+
+// record keeps a compile error and lets compilation go on; past
+// maxErrors it stops. Errors that are not compile errors end at once.
+func (c *compiler) record(r any) {
+	b, ok := r.(bail)
+	ce, isCompile := b.err.(*Error)
+	if !ok || !isCompile || len(c.errs) >= maxErrors {
+		panic(r)
+	}
+	for _, e := range c.errs {
+		if e.Pos == ce.Pos && e.Msg == ce.Msg {
+			return
+		}
+	}
+	c.errs = append(c.errs, ce)
+}
+
+// collected returns the recorded errors in source order: one *Error
+// alone, or an ErrorList.
+func (c *compiler) collected() error {
+	sort.SliceStable(c.errs, func(i, j int) bool {
+		a, b := c.errs[i].Pos, c.errs[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	if len(c.errs) == 1 {
+		return c.errs[0]
+	}
+	return ErrorList(c.errs)
 }
 
 type module struct {
@@ -145,6 +208,14 @@ func (c *compiler) compileModule(name string, f *parser.File, isMain bool) (m *m
 				panic(r)
 			}
 			err = b.err
+			if ce, ok := b.err.(*Error); ok && isMain {
+				c.errs = append(c.errs, ce)
+				err = c.collected()
+			}
+			return
+		}
+		if isMain && len(c.errs) > 0 {
+			err = c.collected()
 		}
 	}()
 	m = &module{name: name, gslots: map[string]int{}, readOnly: map[string]bool{}, consts: map[int]vm.Value{},

@@ -3,6 +3,7 @@ package compile_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,5 +203,35 @@ echo (f(10) or f(11)) ? "yes" : "e";
 	want := "f1\nt2\na\nt3\nf4\nb\nf5\nc\nt7\nf8\nt9\nd\nt0\nt1\nt2\nf10\nf11\ne"
 	if err != nil || out != want {
 		t.Fatalf("output %q, error %v\nwant %q", out, err, want)
+	}
+}
+
+// One compile reports every independent error of a file, in source order,
+// and errors.As still finds each one.
+func TestSeveralCompileErrors(t *testing.T) {
+	src := "echo $u1;\nif (true) { $b = nofunc(); }\necho $u2;\nfunction f() { return g(); }\n"
+	_, err := compile.File("m.hsl", []byte(src), nil)
+	want := []string{
+		"m.hsl:1:6: undefined variable $u1",
+		"m.hsl:2:18: undefined function nofunc()",
+		"m.hsl:3:6: undefined variable $u2",
+		"m.hsl:4:23: undefined function g()",
+	}
+	var list compile.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v (%T), want an ErrorList", err, err)
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	var first *compile.Error
+	if !errors.As(err, &first) || first.Pos.Line != 1 {
+		t.Errorf("errors.As found %v, want the first error", first)
+	}
+
+	// A single error stays a plain *Error.
+	_, err = compile.File("one.hsl", []byte("nofunc();\n"), nil)
+	if _, ok := err.(*compile.Error); !ok {
+		t.Errorf("one error gave %T, want *Error", err)
 	}
 }

@@ -228,7 +228,7 @@ func (fs *funcState) finish() {
 				continue
 			}
 		}
-		fs.errorf(r.pos, "undefined variable $%s", r.name)
+		fs.guarded(func() { fs.errorf(r.pos, "undefined variable $%s", r.name) })
 	}
 	// Function bodies of hoisted declarations.
 	for _, fi := range fs.funcs {

@@ -10,8 +10,19 @@ import (
 func (fs *funcState) compileBody(stmts []parser.Stmt, file string) {
 	fs.hoist(stmts)
 	for _, s := range stmts {
-		fs.stmt(s)
+		fs.guarded(func() { fs.stmt(s) })
 	}
+}
+
+// guarded runs f; a compile error in it is recorded and compilation goes
+// on with what follows, so that one run reports several errors.
+func (fs *funcState) guarded(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			fs.c.record(r)
+		}
+	}()
+	f()
 }
 
 // hoist registers named functions and classes declared anywhere in stmts

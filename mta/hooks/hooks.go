@@ -69,7 +69,14 @@ type Script struct {
 // standard library, possibly with more functions) plus the context's
 // functions.
 func Compile(base *vm.Library, kind Kind, filename string, src []byte) (*Script, error) {
-	prog, err := compileScript(contextLibrary(base, kind), filename, src)
+	return CompileIn(base, kind, "", filename, src)
+}
+
+// CompileIn is Compile with root as the script root of include, import
+// and File paths, such as the MTA's configuration directory; "" means the
+// script's own directory.
+func CompileIn(base *vm.Library, kind Kind, root, filename string, src []byte) (*Script, error) {
+	prog, err := compileScript(contextLibrary(base, kind), root, filename, src)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +286,22 @@ func TestParseKind(t *testing.T) {
 	}
 	if _, err := ParseKind("connect"); err == nil {
 		t.Error("ParseKind(connect) succeeded")
+	}
+}
+
+// A hook in a subfolder resolves include paths against the root it is
+// compiled in, as serve does with its configuration directory.
+func TestCompileInRoot(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "hooks"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lib.hsl"), []byte(`function tag() { return "from the root"; }`), 0o644)
+	file := filepath.Join(dir, "hooks", "post.hsl")
+	src := []byte(`include "lib.hsl"; echo tag();`)
+
+	if _, err := CompileIn(vm.NewLibrary(), PostDelivery, dir, file, src); err != nil {
+		t.Errorf("compiled in the root: %v", err)
+	}
+	if _, err := Compile(vm.NewLibrary(), PostDelivery, file, src); err == nil {
+		t.Error("compiled in the script's folder, lib.hsl was found there")
 	}
 }

@@ -36,16 +36,19 @@ func ScriptHooks(cfg *config.Config, env HookEnv) (queue.Hooks, error) {
 		Logger: env.Logger,
 	}
 	var err error
-	if runner.Pre, err = compileHook(lib, hooks.PreDelivery, pre); err != nil {
+	// The configuration directory is the script root, whatever folder
+	// a hook sits in.
+	root := cfg.Dir
+	if runner.Pre, err = compileHook(lib, hooks.PreDelivery, root, pre); err != nil {
 		return nil, err
 	}
-	if runner.Post, err = compileHook(lib, hooks.PostDelivery, post); err != nil {
+	if runner.Post, err = compileHook(lib, hooks.PostDelivery, root, post); err != nil {
 		return nil, err
 	}
 	return runner, nil
 }
 
-func compileHook(lib *vm.Library, kind hooks.Kind, path string) (*hooks.Script, error) {
+func compileHook(lib *vm.Library, kind hooks.Kind, root, path string) (*hooks.Script, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -53,7 +56,7 @@ func compileHook(lib *vm.Library, kind hooks.Kind, path string) (*hooks.Script, 
 	if err != nil {
 		return nil, fmt.Errorf("scripting.hooks.%s: %w", kind, err)
 	}
-	return hooks.Compile(lib, kind, path, src)
+	return hooks.CompileIn(lib, kind, root, path, src)
 }
 
 // liveQueue notifies the queue when a script changes a limit, so that parked

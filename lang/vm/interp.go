@@ -413,18 +413,10 @@ reload:
 		case OpCall, OpCallSpread:
 			argc := a
 			if in.Op == OpCallSpread {
-				sp--
-				args := stack[sp]
-				if args.kind != KindArray {
-					err = Errorf("cannot spread %s into arguments", args.TypeName())
+				if sp, argc, err = th.spreadArgs(sp); err != nil {
 					goto fail
 				}
-				vals := (*Array)(args.p).Values()
-				th.ensureStack(sp, len(vals)+1)
 				stack = th.stack
-				copy(stack[sp:], vals)
-				sp += len(vals)
-				argc = len(vals)
 			}
 			fv := stack[sp-argc-1]
 			if fv.kind != KindFunction {
@@ -479,18 +471,10 @@ reload:
 		case OpCallMethod, OpCallMethodSpread:
 			argc := int(in.B)
 			if in.Op == OpCallMethodSpread {
-				sp--
-				args := stack[sp]
-				if args.kind != KindArray {
-					err = Errorf("cannot spread %s into arguments", args.TypeName())
+				if sp, argc, err = th.spreadArgs(sp); err != nil {
 					goto fail
 				}
-				vals := (*Array)(args.p).Values()
-				th.ensureStack(sp, len(vals)+1)
 				stack = th.stack
-				copy(stack[sp:], vals)
-				sp += len(vals)
-				argc = len(vals)
 			}
 			recv := stack[sp-argc-1]
 			name := consts[a].str()
@@ -727,9 +711,7 @@ reload:
 				if nv, err = th.concat(old, rhs); err != nil {
 					goto fail
 				}
-				if !old.buf && nv.kind == KindString && !nv.buf && nv.u >= 64 {
-					nv = appendString(String(""), nv.str())
-				}
+				nv = growable(old, nv)
 			} else if in.B&UpdIncDec != 0 {
 				if nv, err = th.arith(op, Number(old.ToNumber()), rhs); err != nil {
 					goto fail
@@ -1036,6 +1018,21 @@ fail:
 		th.sp = baseBP - 1
 		return None, e
 	}
+}
+
+// spreadArgs replaces the array on top of the stack, whose top is sp, by
+// its elements, the arguments of a spread call. It returns the new top and
+// the number of arguments; th.stack may have moved.
+func (th *thread) spreadArgs(sp int) (int, int, error) {
+	sp--
+	args := th.stack[sp]
+	if args.kind != KindArray {
+		return sp, 0, Errorf("cannot spread %s into arguments", args.TypeName())
+	}
+	vals := (*Array)(args.p).Values()
+	th.ensureStack(sp, len(vals)+1)
+	copy(th.stack[sp:], vals)
+	return sp + len(vals), len(vals), nil
 }
 
 func spreadInto(arr *Array, src Value) error {

@@ -294,10 +294,8 @@ func (th *thread) updateLeaf(ref *Value, rhs Value, flags int32, missing bool) (
 	if err != nil {
 		return None, err
 	}
-	if op == OpConcat && old.kind == KindString && !old.buf && nv.kind == KindString && !nv.buf && nv.u >= 64 {
-		// As for locals: a string that `.=` keeps growing gets a buffer
-		// with room, so the next appends are in place instead of copies.
-		nv = appendString(String(""), nv.str())
+	if op == OpConcat && old.kind == KindString {
+		nv = growable(old, nv)
 	}
 	markShared(nv)
 	*ref = nv

@@ -245,6 +245,16 @@ func appendString(a Value, b string) Value {
 	return Value{kind: KindString, buf: true, u: uint64(len(data)), p: unsafe.Pointer(sb)}
 }
 
+// growable returns nv, the result of `old .= x`, with a buffer that has
+// room to grow when nv is a long plain string, so that the next appends to
+// the same variable are in place instead of copies.
+func growable(old, nv Value) Value {
+	if !old.buf && nv.kind == KindString && !nv.buf && nv.u >= 64 {
+		return appendString(String(""), nv.str())
+	}
+	return nv
+}
+
 // detach returns v with any growable string buffer replaced by a plain
 // string, so the value can be handed to another goroutine.
 func (v Value) detach() Value {

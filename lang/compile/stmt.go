@@ -216,20 +216,9 @@ func (fs *funcState) exprStmt(e parser.Expr) {
 		}
 		if v, ok := x.Target.(*parser.Variable); ok {
 			if b, ok := x.Value.(*parser.BinaryExpr); ok && b.Op == parser.OpConcat {
-				// `$s = $s . e` on a plain local is `$s .= e`, which
-				// appends in place instead of copying the string.
+				// `$s = $s . e` is compiled as `$s .= e`, which appends in
+				// place instead of copying the string.
 				if l, ok := b.X.(*parser.Variable); ok && l.Name == v.Name && noAssignments(b.Y) {
-					if ref := fs.resolveVar(v.Name); ref.kind == vm.RootLocal {
-						fs.expr(b.Y)
-						fs.pos = x.At
-						fs.checkWritable(v.Name, v.At)
-						fs.reads = append(fs.reads, pendingRead{v.Name, v.At})
-						fs.assigned[v.Name] = true
-						fs.emit(vm.OpUpdateLocal, ref.slot, int(vm.OpConcat)|vm.UpdDiscard)
-						return
-					}
-					// Any other variable, a global at the top level say,
-					// takes the path of `.=`, which grows it in place too.
 					fs.exprStmt(&parser.CompoundAssignExpr{At: b.At, Op: parser.OpConcat, Target: v, Value: b.Y})
 					return
 				}

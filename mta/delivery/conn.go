@@ -28,8 +28,9 @@ type smtpConn struct {
 	client *smtp.Client
 	info   Connection
 
-	// stream is what the SMTP session runs over: tap, or the TLS
-	// connection after STARTTLS. ext is what the server announced there.
+	// stream is the connection the SMTP session runs over: tap, or the
+	// TLS connection after STARTTLS. ext holds the extensions the server
+	// announced on it.
 	stream io.ReadWriter
 	ext    extensions
 
@@ -168,7 +169,7 @@ func (c *Client) dial(ctx context.Context, key poolKey, req *Request, t Timeouts
 		if aerr == nil && reply != nil && key.tls == TLSOptional {
 			// A refused STARTTLS leaves the session as it was (RFC 3207
 			// section 4), and the optional policy goes on without TLS.
-			c.log.Debug("delivery: STARTTLS refused; continuing without TLS", "conn_id", sc.info.ID,
+			c.log.Debug("delivery: STARTTLS rejected, continuing without TLS", "conn_id", sc.info.ID,
 				"remotemx", sc.info.RemoteMX, "reply", reply.String())
 			break
 		}
@@ -348,11 +349,8 @@ func (c *Client) transaction(ctx context.Context, sc *smtpConn, req *Request, at
 
 // rcptOptions returns the DSN parameters of recipient i, or nil.
 func rcptOptions(req *Request, i int) *smtp.RcptOptions {
-	if i >= len(req.RcptDSN) {
-		return nil
-	}
-	d := req.RcptDSN[i]
-	if len(d.Notify) == 0 && d.ORcpt == "" {
+	d := rcptOptionsOf(req, i)
+	if d == nil {
 		return nil
 	}
 	opts := &smtp.RcptOptions{}

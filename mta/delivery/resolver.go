@@ -281,7 +281,8 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 // with sh.mu held.
 func (r *Resolver) evict(sh *cacheShard) {
 	now := r.now()
-	var victim *cacheKey
+	var victim cacheKey
+	found := false
 	for k, e := range sh.m {
 		select {
 		case <-e.ready:
@@ -292,13 +293,12 @@ func (r *Resolver) evict(sh *cacheShard) {
 			delete(sh.m, k)
 			continue
 		}
-		if victim == nil {
-			k := k
-			victim = &k
+		if !found {
+			victim, found = k, true
 		}
 	}
-	if len(sh.m) >= r.perShard && victim != nil {
-		delete(sh.m, *victim)
+	if len(sh.m) >= r.perShard && found {
+		delete(sh.m, victim)
 	}
 }
 

@@ -18,11 +18,10 @@ type Limits struct {
 	MaxCallDepth int
 	// MaxMemory is the bytes (default 256 MiB) of strings, arrays,
 	// objects and closures that the run may hold at once, counted from
-	// its variables and value stack; exceeding it raises the catchable
-	// error "memory limit exceeded". The VM measures what the run holds
-	// after a number of bytes of new storage that shrinks to a quarter of
-	// the limit (at most 16 MiB) near it, so a run can pass the limit by
-	// about that much before the error.
+	// its variables and value stack. Exceeding it raises the catchable
+	// error "memory limit exceeded". The VM measures the held size after
+	// a budget of new storage that shrinks near the limit to a quarter of
+	// it (at most 16 MiB), so a run can pass the limit by that much.
 	MaxMemory int64
 }
 

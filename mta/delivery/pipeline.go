@@ -14,12 +14,14 @@ import (
 )
 
 // A pipelined transaction (RFC 2920) sends MAIL FROM, every RCPT TO and
-// DATA in one write and then reads their replies in order; the message
+// DATA in one write and then reads their replies in order. The message
 // follows in a second write. go-smtp's client sends one command per round
-// trip, so a relay spends most of its system calls and wall time waiting
-// for replies. The client still uses go-smtp for the banner, EHLO,
-// STARTTLS, RSET and QUIT: those read through go-smtp's own buffer, which
-// is empty between transactions because a server sends nothing unasked.
+// trip, so a relay would spend most of its system calls and wall time
+// waiting for replies.
+//
+// The client still uses go-smtp for the banner, EHLO, STARTTLS, RSET and
+// QUIT. Those read through go-smtp's own buffer, which is empty between
+// transactions because a server sends nothing unasked.
 
 // extensions are the EHLO keywords a transaction depends on, read once per
 // connection.
@@ -183,9 +185,9 @@ func (c *Client) pipelined(sc *smtpConn, req *Request, attempts []Attempt, t Tim
 	return true
 }
 
-// finishRefused ends a transaction that has no recipient. A server that
-// still answered DATA with 354 gets an empty message, whose reply is
-// dropped; then the connection is released after reply.
+// finishRefused ends a transaction that has no accepted recipient. A
+// server that still replied 354 to DATA gets an empty message, whose reply
+// is dropped. Then the connection is released with reply.
 func (c *Client) finishRefused(sc *smtpConn, br *bufio.Reader, data, reply *Reply, t Timeouts) {
 	if data.Code == 354 {
 		sc.raw.SetDeadline(time.Now().Add(t.EOD))

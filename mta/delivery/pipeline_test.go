@@ -81,7 +81,7 @@ func TestStufferMatchesReference(t *testing.T) {
 	}
 }
 
-// scriptedServer is an SMTP server that answers MAIL FROM, RCPT TO and
+// scriptedServer is an SMTP server that replies to MAIL FROM, RCPT TO and
 // DATA only once it has read the DATA line. A client that waits for each
 // reply before its next command never gets one.
 type scriptedServer struct {

@@ -73,8 +73,8 @@ func Compile(base *vm.Library, kind Kind, filename string, src []byte) (*Script,
 }
 
 // CompileIn is Compile with root as the script root of include, import
-// and File paths, such as the MTA's configuration directory; "" means the
-// script's own directory.
+// and File paths, such as the MTA's configuration directory. An empty root
+// means the script's own directory.
 func CompileIn(base *vm.Library, kind Kind, root, filename string, src []byte) (*Script, error) {
 	prog, err := compileScript(contextLibrary(base, kind), root, filename, src)
 	if err != nil {

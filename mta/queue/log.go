@@ -104,8 +104,9 @@ func messageRecord(m *Message) messageJSON {
 }
 
 // marshalAttempt encodes one record. goccy/go-json gives the same
-// document as encoding/json in less than half the time; at thousands of
-// attempts a second encoding/json's reflection was 4% of the process.
+// document as encoding/json in less than half the time
+// (BenchmarkAttemptRecord), and encoding/json was 4% of the MTA's CPU at
+// thousands of attempts a second.
 func marshalAttempt(rec *attemptRecord) ([]byte, error) {
 	return json.Marshal(rec)
 }

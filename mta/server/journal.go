@@ -17,14 +17,14 @@ import (
 
 // attemptJournal writes one line per attempt start, "QUEUE-ID RETRY", to
 // a file in the spool directory. It is written before the attempt's hooks
-// run and is not synced: it only has to outlive a crash of the process,
-// and the kernel keeps a written page through that. At the next start, an
-// entry whose journal line has the retry count the spool still holds was
-// in an attempt that never concluded.
+// run and is not synced, because it only has to outlive a crash of the
+// process and the kernel keeps a written page through that. At the next
+// start, an entry whose journal line has the retry count the spool still
+// holds was in an attempt that never concluded.
 //
 // A clean shutdown removes the journal, so only a crash or SIGKILL leaves
-// one behind. The file is rotated at journalRotate bytes; the previous
-// file is read too, so only an attempt older than a whole file's worth of
+// one behind. The file is rotated at journalRotate bytes, and the previous
+// file is read too. Only an attempt older than a whole file's worth of
 // later attempts could be missed.
 type attemptJournal struct {
 	mu   sync.Mutex
@@ -117,10 +117,10 @@ func (j *attemptJournal) rotate() {
 	j.f, j.size = f, 0
 }
 
-// Close closes the journal file. With clean set, after a shutdown that
-// concluded or requeued every attempt, it also removes the files, so the
-// next start defers nothing; otherwise they stay for the next start to
-// read. Close may be called again.
+// Close closes the journal file and may be called again. With clean set,
+// after a shutdown that concluded or requeued every attempt, it also
+// removes the files, so the next start defers nothing. Otherwise they stay
+// for the next start to read.
 func (j *attemptJournal) Close(clean bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -141,9 +141,9 @@ func (j *attemptJournal) Close(clean bool) error {
 // interrupted splits recovered entries into those whose last attempt was
 // cut short and the rest.
 //
-// NOTE: an attempt that concluded with a requeue keeping its retry count
-// (a hook's queue action without a retry increase) looks cut short here
-// when a crash follows before its next attempt; it then waits one retry
+// NOTE: an attempt can end in a requeue that keeps its retry count (a
+// hook's queue action without a retry increase). If a crash follows before
+// the next attempt, that entry looks cut short here and waits one retry
 // interval more than it would have.
 func interrupted(msgs []queue.Message, started map[string]int) (cut, rest []queue.Message) {
 	for _, m := range msgs {

@@ -204,7 +204,7 @@ func (l *listener) Accept() (net.Conn, error) {
 
 		s := l.s
 		if !s.allowed(c.RemoteAddr()) {
-			go s.refuse(c)
+			go s.rejectClient(c)
 			continue
 		}
 		if n := s.active.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
@@ -238,10 +238,10 @@ func (s *Server) allowed(addr net.Addr) bool {
 	return false
 }
 
-// refuse replies 554 to a client outside Clients and closes the
+// rejectClient replies 554 to a client outside Clients and closes the
 // connection, as RFC 5321 section 3.1 allows in place of the greeting.
-func (s *Server) refuse(c net.Conn) {
-	s.log.Warn("smtpd: client not in the allowed networks, refusing", "server_id", s.cfg.ServerID,
+func (s *Server) rejectClient(c net.Conn) {
+	s.log.Warn("smtpd: client not in the allowed networks, rejecting", "server_id", s.cfg.ServerID,
 		"remote", c.RemoteAddr().String())
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(c, "554 5.7.1 %s does not accept mail from %s\r\n", s.cfg.Hostname, c.RemoteAddr().(*net.TCPAddr).IP)

@@ -203,10 +203,10 @@ func TestKillNineLosesNothing(t *testing.T) {
 }
 
 // TestCrashedAttemptWaits kills `halonsh serve` while an attempt waits
-// for the server's reply to the message, as a crash in a hook would, and
-// checks that after the restart the entry counts that attempt as failed
-// and waits its retry interval instead of running again at once. A clean
-// stop afterwards leaves no journal behind.
+// for the server's reply to the message, as a crash in a hook would. After
+// the restart the entry must count that attempt as failed and wait its
+// retry interval instead of running again at once. A clean stop afterwards
+// must leave no journal behind.
 func TestCrashedAttemptWaits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the halonsh binary")

@@ -318,7 +318,7 @@ func messageBody(id string, size int) []byte {
 func bodyHash(b []byte) [32]byte { return sha256.Sum256(b) }
 
 // splitReceived separates the Received header the MTA adds from the
-// message as it was sent; ok is false when the data does not start with
+// message as it was sent. ok is false when the data does not start with
 // one.
 func splitReceived(data []byte) (header string, rest []byte, ok bool) {
 	if !bytes.HasPrefix(data, []byte("Received: ")) {
